@@ -1,0 +1,22 @@
+/* Listen addresses as users write them: "127.0.0.1:9020", "[::1]:9020",
+ * "0.0.0.0:9020", ":9020" (all IPv4 and IPv6 addresses), "localhost:9020". */
+#ifndef LC_ADDR_H
+#define LC_ADDR_H
+
+#include <stddef.h>
+#include <sys/socket.h>
+
+struct addr {
+	struct sockaddr_storage ss;
+	socklen_t len;
+};
+
+/* Returns 0, or -1 with *cause set to a static message. Names resolve with
+ * getaddrinfo (numeric ports only); the first result is used. */
+int addr_parse(const char *text, struct addr *a, const char **cause);
+
+/* "127.0.0.1:9020" / "[::1]:9020" into dst (ADDR_STRLEN bytes). */
+#define ADDR_STRLEN 64
+void addr_format(const struct sockaddr *sa, char *dst, size_t dstsz);
+
+#endif

@@ -1,0 +1,55 @@
+/*
+ * Named limits and defaults of logcatcherd. Every tunable literal lives here;
+ * the options table (config.c) takes its defaults and ranges from these.
+ */
+#ifndef LC_LIMITS_H
+#define LC_LIMITS_H
+
+/* Network. 9020 is logging.handlers.DEFAULT_TCP_LOGGING_PORT. */
+#define LC_DEFAULT_LISTEN "127.0.0.1:9020"
+#define LC_DEFAULT_OUTPUT "./logcatcher.jsonl"
+#define LC_DEFAULT_OUTPUT_MODE 0640
+#define LC_LISTEN_BACKLOG 1024
+#define LC_MAX_LISTENERS 16
+
+/* Framing: a 4-byte big-endian length before every payload. */
+#define LC_FRAME_HEADER 4
+#define LC_DEFAULT_MAX_RECORD (1024u * 1024u)
+#define LC_MIN_MAX_RECORD 64u
+#define LC_MAX_MAX_RECORD (256u * 1024u * 1024u)
+
+/* Per-connection fairness: bytes read from one socket per loop callback. */
+#define LC_READ_BUDGET (64u * 1024u)
+
+/* Batches: dispatched when full, or at the end of a loop iteration. */
+#define LC_BATCH_BYTES (256u * 1024u)
+#define LC_BATCH_RECORDS 4096u
+
+/* Bytes in flight (framed, not yet written): reading pauses above the high
+ * mark and resumes below the low mark (half of it). */
+#define LC_DEFAULT_MAX_INFLIGHT (32u * 1024u * 1024u)
+#define LC_MIN_MAX_INFLIGHT (64u * 1024u)
+
+/* Worker threads; 0 in the config means one per online CPU. */
+#define LC_MAX_WORKERS 256
+
+/* Stop: how long the drain may take before the daemon gives up (seconds). */
+#define LC_DEFAULT_STOP_TIMEOUT 30
+#define LC_MAX_STOP_TIMEOUT 3600
+
+/* Write retry backoff after a disk error (milliseconds). */
+#define LC_WRITE_RETRY_MIN_MS 100
+#define LC_WRITE_RETRY_MAX_MS 5000
+
+/* Logging of bad input: a sample of at most this many bytes, escaped, and at
+ * most this many such lines per second (the rest are counted). */
+#define LC_LOG_SAMPLE 64
+#define LC_LOG_RATE_PER_SEC 10
+
+/* Pickle decoder caps, per record. */
+#define LC_PICKLE_MAX_DEPTH 100
+#define LC_PICKLE_MAX_STACK 100000
+#define LC_PICKLE_MAX_MEMO 100000
+#define LC_PICKLE_MAX_OUTPUT (4u * 1024u * 1024u)
+
+#endif

@@ -1,0 +1,11 @@
+/* UTF-8 validation (RFC 3629: no overlongs, no surrogates, <= U+10FFFF). */
+#ifndef LC_UTF8_H
+#define LC_UTF8_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Offset of the first byte that does not start a valid sequence, or len. */
+size_t utf8_check(const uint8_t *s, size_t len);
+
+#endif

@@ -1,0 +1,200 @@
+"""Shared helpers for integration tests: start the real logcatcherd on a free
+loopback port, feed it frames, wait on observable conditions, stop it.
+
+Every wait polls a condition with a deadline; nothing sleeps a fixed time to
+synchronise. Every process started here is stopped by the test (Daemon is a
+context manager and kills on exit).
+"""
+import json
+import os
+import re
+import signal
+import socket
+import struct
+import subprocess
+import tempfile
+import threading
+import time
+
+LOGCATCHERD = os.environ.get("LOGCATCHERD", "logcatcherd")
+LOGCATCHER_CLIENT = os.environ.get("LOGCATCHER_CLIENT", "logcatcher-client")
+DEFAULT_TIMEOUT = float(os.environ.get("LC_TEST_TIMEOUT", "60"))
+
+
+def frame(payload):
+    """One wire frame: 4-byte big-endian length, then the payload."""
+    if isinstance(payload, str):
+        payload = payload.encode()
+    return struct.pack(">L", len(payload)) + payload
+
+
+def json_frame(obj):
+    return frame(json.dumps(obj, separators=(",", ":")).encode())
+
+
+def wait_until(predicate, timeout=DEFAULT_TIMEOUT, what="condition", interval=0.01):
+    """Poll predicate() until it is true; fail with `what` after timeout."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out after %.1fs waiting for %s" % (timeout, what))
+        time.sleep(interval)
+
+
+def connect(port, host="127.0.0.1"):
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    s = socket.socket(family, socket.SOCK_STREAM)
+    s.settimeout(DEFAULT_TIMEOUT)
+    s.connect((host, port))
+    return s
+
+
+class Daemon:
+    """A logcatcherd process with its own temporary output file.
+
+    extra_args are appended after the defaults (-l 127.0.0.1:0 -o OUTPUT), so
+    a test can override them. The bound port is read from the daemon's
+    "listening on tcp ADDR" log line.
+    """
+
+    LISTEN_RE = re.compile(r"listening on (tcp|udp) (\S+):(\d+)")
+
+    def __init__(self, *extra_args, output=None, listen=("127.0.0.1:0",), env=None,
+                 config=None, workdir=None):
+        self.workdir = workdir or tempfile.mkdtemp(prefix="lctest-")
+        self.output = output or os.path.join(self.workdir, "out.jsonl")
+        self.args = [LOGCATCHERD]
+        if config is not None:
+            path = os.path.join(self.workdir, "logcatcherd.conf")
+            with open(path, "w") as f:
+                f.write(config)
+            self.args += ["-c", path]
+        for addr in listen:
+            self.args += ["-l", addr]
+        self.args += ["-o", self.output] + list(extra_args)
+        self.env = dict(os.environ, **(env or {}))
+        self.proc = None
+        self.log_lines = []
+        self._cond = threading.Condition()
+        self.ports = {}
+
+    def __enter__(self):
+        self.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.kill()
+
+    def start(self, wait_listening=True):
+        self.proc = subprocess.Popen(self.args, stdin=subprocess.DEVNULL,
+                                     stderr=subprocess.PIPE, env=self.env)
+        self._reader = threading.Thread(target=self._read_stderr, daemon=True)
+        self._reader.start()
+        if wait_listening:
+            self.wait_log(r"listening on tcp", what="daemon to listen")
+        return self
+
+    def _read_stderr(self):
+        for raw in self.proc.stderr:
+            line = raw.decode("utf-8", "replace").rstrip("\n")
+            if os.environ.get("LC_TEST_VERBOSE"):
+                print("daemon:", line, flush=True)
+            m = self.LISTEN_RE.search(line)
+            with self._cond:
+                if m:
+                    self.ports.setdefault(m.group(1), []).append(int(m.group(3)))
+                self.log_lines.append(line)
+                self._cond.notify_all()
+        with self._cond:
+            self._cond.notify_all()
+
+    @property
+    def port(self):
+        return self.ports["tcp"][0]
+
+    def log(self):
+        with self._cond:
+            return "\n".join(self.log_lines)
+
+    def wait_log(self, pattern, timeout=DEFAULT_TIMEOUT, what=None, count=1):
+        """Wait until `count` daemon log lines match pattern; return the last match."""
+        rx = re.compile(pattern)
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while True:
+                matches = [m for m in map(rx.search, self.log_lines) if m]
+                if len(matches) >= count:
+                    return matches[count - 1]
+                left = deadline - time.monotonic()
+                if left <= 0 or (self.proc.poll() is not None and not self._reader.is_alive()):
+                    raise AssertionError("no daemon log line matching %r (%s); log:\n%s"
+                                         % (pattern, what or "", "\n".join(self.log_lines)))
+                self._cond.wait(min(left, 0.5))
+
+    def connect(self, host="127.0.0.1"):
+        return connect(self.port, host)
+
+    def signal(self, sig):
+        self.proc.send_signal(sig)
+
+    def stop(self, sig=signal.SIGTERM, timeout=DEFAULT_TIMEOUT):
+        """Signal the daemon and wait for it to exit; return its exit status."""
+        self.proc.send_signal(sig)
+        return self.wait(timeout)
+
+    def wait(self, timeout=DEFAULT_TIMEOUT):
+        try:
+            rc = self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            raise AssertionError("daemon did not exit within %.0fs; log:\n%s"
+                                 % (timeout, self.log()))
+        self._reader.join(timeout)
+        return rc
+
+    def kill(self):
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+    def count_lines(self):
+        try:
+            with open(self.output, "rb") as f:
+                return sum(1 for _ in f)
+        except FileNotFoundError:
+            return 0
+
+    def wait_lines(self, n, timeout=DEFAULT_TIMEOUT):
+        """Wait until the output file holds at least n lines."""
+        return wait_until(lambda: self.count_lines() >= n, timeout,
+                          "%d lines in %s (have %d)" % (n, self.output, self.count_lines()))
+
+    def records(self, path=None):
+        """Parsed output lines (records and trailer), strictly parsed."""
+        return read_jsonl(path or self.output)
+
+
+def strict_loads(text):
+    """json.loads that rejects NaN/Infinity, as strict RFC 8259 does."""
+    def bad_constant(name):
+        raise ValueError("non-strict JSON constant %s" % name)
+    return json.loads(text, parse_constant=bad_constant)
+
+
+def read_jsonl(path):
+    out = []
+    with open(path, "rb") as f:
+        for raw in f:
+            assert raw.endswith(b"\n"), "line without newline: %r" % raw[:80]
+            out.append(strict_loads(raw.decode("utf-8")))
+    return out
+
+
+def split_trailer(rows):
+    """(records, trailer count); asserts the last line is the trailer."""
+    assert rows, "output is empty"
+    assert set(rows[-1]) == {"lines_collected"}, "last line is not the trailer: %r" % rows[-1]
+    return rows[:-1], rows[-1]["lines_collected"]
