@@ -1,1 +1,195 @@
-/* stub */
+#include "conn.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+
+#include "addr.h"
+#include "framing.h"
+#include "intake.h"
+#include "limits.h"
+#include "log.h"
+#include "stats.h"
+#include "xmalloc.h"
+
+struct conn {
+	const struct conn_env *env;
+	void *cookie;
+	int fd;
+	struct event *ev;
+	struct evbuffer *in;
+	char peer[ADDR_STRLEN];
+	uint64_t records;
+	uint64_t bytes;
+	int closed;
+};
+
+static void conn_read_cb(evutil_socket_t fd, short what, void *arg);
+
+const char *
+conn_peer(const struct conn *c)
+{
+	return c->peer;
+}
+
+struct conn *
+conn_new(const struct conn_env *env, int fd, const struct sockaddr *peer, int paused,
+    void *cookie)
+{
+	struct conn *c = xcalloc(1, sizeof(*c));
+
+	c->env = env;
+	c->cookie = cookie;
+	c->fd = fd;
+	addr_format(peer, c->peer, sizeof(c->peer));
+	c->in = evbuffer_new();
+	c->ev = event_new(env->base, fd, EV_READ | EV_PERSIST, conn_read_cb, c);
+	if (c->in == NULL || c->ev == NULL)
+		fatalx("conn: out of memory");
+	if (!paused)
+		conn_resume(c);
+	log_debug("client %s connected", c->peer);
+	return c;
+}
+
+void
+conn_pause(struct conn *c)
+{
+	event_del(c->ev);
+}
+
+void
+conn_resume(struct conn *c)
+{
+	if (!c->closed)
+		event_add(c->ev, NULL);
+}
+
+static void
+conn_sink(void *arg, struct evbuffer *in, uint32_t len)
+{
+	struct conn *c = arg;
+
+	intake_frame(c->env->intake, c, c->peer, in, len);
+	c->records++;
+}
+
+static void
+conn_free_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c = arg;
+
+	(void)fd;
+	(void)what;
+	event_free(c->ev);
+	evbuffer_free(c->in);
+	free(c);
+}
+
+/* The one close path: count, log, release the socket now and the memory
+ * once no callback of this connection can still be running. */
+static void
+conn_close(struct conn *c, const char *reason)
+{
+	size_t rest = evbuffer_get_length(c->in);
+
+	if (c->closed)
+		return;
+	c->closed = 1;
+	event_del(c->ev);
+	close(c->fd);
+	if (rest > 0) {
+		STATS_ADD(frames_incomplete, 1);
+		log_warnx("client %s: dropped an incomplete frame (%zu bytes)", c->peer, rest);
+	}
+	STATS_ADD(connections_closed, 1);
+	log_info("client %s disconnected (%s): %llu records, %llu bytes", c->peer, reason,
+	    (unsigned long long)c->records, (unsigned long long)c->bytes);
+	c->env->on_close(c->env->arg, c->cookie);
+	if (event_base_once(c->env->base, -1, EV_TIMEOUT, conn_free_cb, c, NULL) == -1)
+		fatalx("conn: cannot schedule a free");
+}
+
+/* Frame what has been read; returns -1 if the connection was closed. */
+static int
+conn_frame(struct conn *c)
+{
+	struct framing_result r = framing_drain(c->in, c->env->max_record, conn_sink, c);
+
+	if (r.empty > 0) {
+		STATS_ADD(frames_empty, r.empty);
+		log_ratelimited("client %s: %zu zero-length frames skipped", c->peer, r.empty);
+	}
+	if (r.status == FRAME_TOO_BIG) {
+		STATS_ADD(frames_oversize, 1);
+		log_warnx("client %s: frame of %u bytes exceeds max_record_size (%u); closing, "
+			  "the stream cannot be resynchronised",
+		    c->peer, r.bad_len, c->env->max_record);
+		evbuffer_drain(c->in, evbuffer_get_length(c->in));
+		conn_close(c, "oversize frame");
+		return -1;
+	}
+	return 0;
+}
+
+/* Read up to budget bytes (-1: until EAGAIN). Returns 1 on EOF, -1 on
+ * error (errno), 0 otherwise. */
+static int
+conn_read(struct conn *c, int budget)
+{
+	for (;;) {
+		int want = budget < 0 ? (int)LC_READ_BUDGET : budget;
+		int n = evbuffer_read(c->in, c->fd, want);
+
+		if (n == 0)
+			return 1;
+		if (n < 0)
+			return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ? 0 : -1;
+		c->bytes += (uint64_t)n;
+		STATS_ADD(bytes_in, (uint64_t)n);
+		if (budget >= 0)
+			return 0;
+		if (conn_frame(c) == -1)
+			return -1;
+	}
+}
+
+static void
+conn_read_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c = arg;
+	int r = conn_read(c, LC_READ_BUDGET);
+
+	(void)fd;
+	(void)what;
+	if (r == -1) {
+		conn_close(c, strerror(errno));
+		return;
+	}
+	if (conn_frame(c) == -1)
+		return;
+	if (r == 1)
+		conn_close(c, "closed by peer");
+}
+
+void
+conn_drain_and_close(struct conn *c)
+{
+	int r;
+
+	if (c->closed)
+		return;
+	r = conn_read(c, -1);
+	if (c->closed)
+		return;
+	if (r == -1) {
+		conn_close(c, strerror(errno));
+		return;
+	}
+	if (conn_frame(c) == 0)
+		conn_close(c, "daemon stopping");
+}

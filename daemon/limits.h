@@ -9,6 +9,7 @@
 #define LC_DEFAULT_LISTEN "127.0.0.1:9020"
 #define LC_DEFAULT_OUTPUT "./logcatcher.jsonl"
 #define LC_DEFAULT_OUTPUT_MODE 0640
+#define LC_MAX_OUTPUT_MODE 0777
 #define LC_LISTEN_BACKLOG 1024
 #define LC_MAX_LISTENERS 16
 
@@ -29,12 +30,14 @@
  * mark and resumes below the low mark (half of it). */
 #define LC_DEFAULT_MAX_INFLIGHT (32u * 1024u * 1024u)
 #define LC_MIN_MAX_INFLIGHT (64u * 1024u)
+#define LC_MAX_MAX_INFLIGHT (4ull * 1024u * 1024u * 1024u)
 
 /* Worker threads; 0 in the config means one per online CPU. */
 #define LC_MAX_WORKERS 256
 
 /* Stop: how long the drain may take before the daemon gives up (seconds). */
 #define LC_DEFAULT_STOP_TIMEOUT 30
+#define LC_MIN_STOP_TIMEOUT 1
 #define LC_MAX_STOP_TIMEOUT 3600
 
 /* Write retry backoff after a disk error (milliseconds). */

@@ -1,1 +1,32 @@
-int main(void) { return 0; }
+/*
+ * logcatcherd: collects length-prefixed log records (Python logging pickles
+ * or JSON objects) from TCP/UDP clients into a JSON Lines file.
+ * main() only wires: configuration, logging, then the collector.
+ */
+#include "collector.h"
+#include "config.h"
+#include "log.h"
+
+int
+main(int argc, char **argv)
+{
+	struct config cfg;
+	enum collector_exit rc;
+
+	log_init(LOG_LEVEL_INFO);
+	config_init(&cfg);
+	switch (config_from_args(&cfg, argc, argv)) {
+	case CONFIG_OK:
+		break;
+	case CONFIG_EXIT:
+		config_free(&cfg);
+		return COLLECTOR_EXIT_OK;
+	case CONFIG_ERROR:
+		config_free(&cfg);
+		return COLLECTOR_EXIT_USAGE;
+	}
+	log_set_level(cfg.log_level);
+	rc = collector_run(&cfg);
+	config_free(&cfg);
+	return (int)rc;
+}

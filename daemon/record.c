@@ -1,1 +1,44 @@
-/* stub */
+#include "record.h"
+
+#include "jsonrec.h"
+#include "pickle.h"
+
+static enum record_reject
+record_pickle(const uint8_t *data, size_t len, struct buf *out, const char **reason)
+{
+	const char *detail = NULL;
+	enum pickle_error err = pickle_to_json(data, len, out, &detail);
+
+	if (err != PICKLE_OK) {
+		*reason = detail ? detail : pickle_error_name(err);
+		return RECORD_BAD_PICKLE;
+	}
+	buf_putc(out, '\n');
+	return RECORD_OK;
+}
+
+static enum record_reject
+record_json(const uint8_t *data, size_t len, struct buf *out, const char **reason)
+{
+	return jsonrec_to_line(data, len, out, reason) == 0 ? RECORD_OK : RECORD_BAD_JSON;
+}
+
+enum record_reject
+record_to_line(enum record_format format, const uint8_t *data, size_t len, struct buf *out,
+    const char **reason)
+{
+	switch (format) {
+	case FORMAT_JSON:
+		return record_json(data, len, out, reason);
+	case FORMAT_PICKLE:
+		return record_pickle(data, len, out, reason);
+	case FORMAT_AUTO:
+		break;
+	}
+	if (jsonrec_sniff(data, len))
+		return record_json(data, len, out, reason);
+	if (pickle_sniff(data, len))
+		return record_pickle(data, len, out, reason);
+	*reason = "payload is neither a JSON object nor a pickle";
+	return RECORD_BAD_FORMAT;
+}

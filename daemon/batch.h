@@ -1,0 +1,63 @@
+/*
+ * A batch: the raw payloads the loop framed in one go, with each record's
+ * peer, and (after a worker has serialized it) the JSON lines to write.
+ * Owned by one thread at a time: the loop while filling, then a worker, then
+ * the committer.
+ */
+#ifndef LC_BATCH_H
+#define LC_BATCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "addr.h"
+#include "buf.h"
+
+struct evbuffer;
+
+struct batch_rec {
+	uint32_t off;  /* payload offset in batch->in */
+	uint32_t len;
+	uint32_t peer; /* index into batch->peers */
+};
+
+struct batch {
+	uint64_t seq;
+	struct buf in; /* payloads, back to back */
+	struct batch_rec *recs;
+	size_t nrecs, caprecs;
+	char (*peers)[ADDR_STRLEN];
+	size_t npeers, cappeers;
+	const void *last_peer_key; /* the source of peers[npeers-1] */
+
+	struct buf out;   /* JSON lines, filled by a worker */
+	size_t lines;     /* records turned into lines */
+	size_t rejected;  /* records rejected by the worker */
+	int reopen;       /* reopen the output before writing this batch */
+	struct batch *next;
+};
+
+struct batch *batch_new(void);
+void batch_free(struct batch *b);
+
+/* Add one payload of len bytes taken from `from`. peer_key identifies the
+ * source (its connection), so consecutive records share a peers entry. */
+void batch_add_evbuffer(struct batch *b, const void *peer_key, const char *peer,
+    struct evbuffer *from, uint32_t len);
+void batch_add(struct batch *b, const void *peer_key, const char *peer, const void *data,
+    uint32_t len);
+
+static inline const uint8_t *
+batch_payload(const struct batch *b, const struct batch_rec *r)
+{
+	return (const uint8_t *)b->in.data + r->off;
+}
+
+/* Bytes this batch accounts for in the in-flight limit. */
+static inline size_t
+batch_bytes(const struct batch *b)
+{
+	return b->in.len + b->out.len;
+}
+
+#endif

@@ -1,0 +1,242 @@
+#include "collector.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <event2/thread.h>
+
+#include "config.h"
+#include "intake.h"
+#include "log.h"
+#include "output.h"
+#include "pipeline.h"
+#include "sd.h"
+#include "server.h"
+#include "stats.h"
+
+/* How often the STATUS= line is refreshed (seconds). */
+#define COLLECTOR_STATUS_INTERVAL 2
+
+struct collector {
+	const struct config *cfg;
+	struct event_base *base;
+	struct server *server;
+	struct pipeline *pipeline;
+	struct intake *intake;
+	struct event *sig_term, *sig_int, *sig_hup;
+	struct event *status_ev, *stop_timer;
+	const char *output_name;
+	uint64_t status_lines;
+	int stopping;
+	int timed_out;
+};
+
+static void
+collector_status(struct collector *c, const char *stage)
+{
+	uint64_t lines = pipeline_lines(c->pipeline);
+	uint64_t rate = (lines - c->status_lines) / COLLECTOR_STATUS_INTERVAL;
+
+	c->status_lines = lines;
+	sd_status("%s %s: %llu lines, %zu clients, %llu lines/s%s", stage, c->output_name,
+	    (unsigned long long)lines, server_clients(c->server), (unsigned long long)rate,
+	    pipeline_write_failing(c->pipeline) ? " (writes failing, retrying)" : "");
+}
+
+static void
+collector_check_drained(struct collector *c)
+{
+	if (c->stopping && pipeline_idle(c->pipeline))
+		event_base_loopbreak(c->base);
+}
+
+static void
+collector_progress(void *arg)
+{
+	struct collector *c = arg;
+
+	intake_progress(c->intake);
+	collector_check_drained(c);
+}
+
+static void
+collector_stop_timeout(evutil_socket_t fd, short what, void *arg)
+{
+	struct collector *c = arg;
+
+	(void)fd;
+	(void)what;
+	log_warnx("stop timed out after %u s: %llu records could not be written to %s",
+	    c->cfg->stop_timeout, (unsigned long long)pipeline_pending_records(c->pipeline),
+	    c->output_name);
+	pipeline_abandon(c->pipeline);
+	c->timed_out = 1;
+	event_base_loopbreak(c->base);
+}
+
+static void
+collector_stop(struct collector *c, int sig)
+{
+	struct timeval tv = {(time_t)c->cfg->stop_timeout, 0};
+
+	if (c->stopping) {
+		log_warnx("%s again: exiting at once; %llu records not written", strsignal(sig),
+		    (unsigned long long)pipeline_pending_records(c->pipeline));
+		_exit(COLLECTOR_EXIT_FAILURE);
+	}
+	c->stopping = 1;
+	sd_stopping();
+	log_info("%s: stopping; taking what clients already sent", strsignal(sig));
+	server_stop_inputs(c->server);
+	intake_flush(c->intake);
+	collector_status(c, "stopping, draining into");
+	c->stop_timer = evtimer_new(c->base, collector_stop_timeout, c);
+	evtimer_add(c->stop_timer, &tv);
+	collector_check_drained(c);
+}
+
+static void
+collector_signal(evutil_socket_t sig, short what, void *arg)
+{
+	struct collector *c = arg;
+
+	(void)what;
+	if (sig == SIGHUP) {
+		if (c->stopping)
+			return;
+		sd_reloading();
+		log_info("SIGHUP: reopening %s", c->output_name);
+		intake_flush(c->intake);
+		pipeline_request_reopen(c->pipeline);
+		sd_ready();
+		return;
+	}
+	collector_stop(c, (int)sig);
+}
+
+static void
+collector_status_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	collector_status(arg, "collecting into");
+}
+
+static void
+collector_add_signals(struct collector *c)
+{
+	struct timeval every = {COLLECTOR_STATUS_INTERVAL, 0};
+
+	signal(SIGPIPE, SIG_IGN);
+	c->sig_term = evsignal_new(c->base, SIGTERM, collector_signal, c);
+	c->sig_int = evsignal_new(c->base, SIGINT, collector_signal, c);
+	c->sig_hup = evsignal_new(c->base, SIGHUP, collector_signal, c);
+	c->status_ev = event_new(c->base, -1, EV_PERSIST, collector_status_cb, c);
+	if (!c->sig_term || !c->sig_int || !c->sig_hup || !c->status_ev)
+		fatalx("cannot create signal events");
+	evsignal_add(c->sig_term, NULL);
+	evsignal_add(c->sig_int, NULL);
+	evsignal_add(c->sig_hup, NULL);
+	event_add(c->status_ev, &every);
+}
+
+/* The clean end: every batch is written; fsync, trailer, fsync. */
+static enum collector_exit
+collector_finish(struct collector *c)
+{
+	struct output *out = pipeline_finish(c->pipeline);
+	struct stats_snapshot st;
+	char trailer[64];
+	size_t done = 0;
+	enum collector_exit rc = COLLECTOR_EXIT_OK;
+	uint64_t lines;
+
+	c->pipeline = NULL;
+	stats_snapshot(&st);
+	lines = st.lines_written;
+	snprintf(trailer, sizeof(trailer), "{\"lines_collected\": %llu}\n",
+	    (unsigned long long)lines);
+	if (output_sync(out) == -1 || output_write(out, trailer, strlen(trailer), &done) == -1 ||
+	    output_sync(out) == -1) {
+		log_warn("cannot write the trailer to %s", c->output_name);
+		rc = COLLECTOR_EXIT_FAILURE;
+	}
+	output_close(out);
+	log_info("stopped: %llu records received, %llu lines written, %llu rejected, "
+		 "%llu incomplete frames dropped, %llu zero-length frames",
+	    (unsigned long long)st.records_received, (unsigned long long)lines,
+	    (unsigned long long)st.records_rejected, (unsigned long long)st.frames_incomplete,
+	    (unsigned long long)st.frames_empty);
+	return rc;
+}
+
+static unsigned
+collector_workers(const struct config *cfg)
+{
+	long n;
+
+	if (cfg->workers > 0)
+		return cfg->workers;
+	n = sysconf(_SC_NPROCESSORS_ONLN);
+	return n > 0 ? (unsigned)n : 1;
+}
+
+static void
+collector_free_events(struct collector *c)
+{
+	event_free(c->sig_term);
+	event_free(c->sig_int);
+	event_free(c->sig_hup);
+	event_free(c->status_ev);
+	if (c->stop_timer)
+		event_free(c->stop_timer);
+}
+
+enum collector_exit
+collector_run(const struct config *cfg)
+{
+	struct collector c = {.cfg = cfg};
+	struct output *out;
+	enum collector_exit rc;
+
+	log_hook_libevent();
+	if (evthread_use_pthreads() == -1 || (c.base = event_base_new()) == NULL)
+		fatalx("cannot initialise libevent");
+	out = output_open(cfg->output, cfg->output_mode);
+	if (out == NULL) {
+		fprintf(stderr, "logcatcherd: cannot open output %s: %s\n", cfg->output,
+		    strerror(errno));
+		event_base_free(c.base);
+		return COLLECTOR_EXIT_FAILURE;
+	}
+	c.output_name = output_path(out);
+	c.server = server_new(c.base, cfg);
+	c.pipeline = pipeline_new(c.base, out,
+	    &(struct pipeline_params){collector_workers(cfg), cfg->format, collector_progress, &c});
+	c.intake = intake_new(c.base, c.pipeline, cfg->max_inflight, server_pause, c.server);
+	collector_add_signals(&c);
+
+	if (server_listen(c.server, c.intake) == -1) {
+		output_close(pipeline_finish(c.pipeline));
+		rc = COLLECTOR_EXIT_FAILURE;
+	} else {
+		log_info("collecting into %s with %u workers", c.output_name,
+		    collector_workers(cfg));
+		sd_ready();
+		collector_status(&c, "collecting into");
+		event_base_dispatch(c.base);
+		if (c.timed_out)
+			return COLLECTOR_EXIT_FAILURE; /* workers may be stuck in write() */
+		rc = collector_finish(&c);
+	}
+	server_free(c.server);
+	intake_free(c.intake);
+	collector_free_events(&c);
+	event_base_free(c.base);
+	return rc;
+}

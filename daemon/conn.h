@@ -1,0 +1,40 @@
+/*
+ * One TCP client. Reads at most LC_READ_BUDGET bytes per callback (so one
+ * flooding client cannot starve the others), frames what it has read into
+ * the intake, and closes itself on EOF, errors or a broken frame, with one
+ * log line saying why and how many records it delivered.
+ */
+#ifndef LC_CONN_H
+#define LC_CONN_H
+
+#include <stdint.h>
+#include <sys/socket.h>
+
+struct conn;
+struct event_base;
+struct intake;
+
+struct conn_env {
+	struct event_base *base;
+	struct intake *intake;
+	uint32_t max_record;
+	/* Told once, when the connection closes (before it is freed), with the
+	 * cookie given to conn_new. */
+	void (*on_close)(void *arg, void *cookie);
+	void *arg;
+};
+
+/* Takes ownership of fd (non-blocking). Reading starts unless paused. */
+struct conn *conn_new(const struct conn_env *env, int fd, const struct sockaddr *peer,
+    int paused, void *cookie);
+
+void conn_pause(struct conn *c);
+void conn_resume(struct conn *c);
+
+/* For the stop: read what the kernel already holds, frame it, drop (and
+ * count) an incomplete trailing frame, and close. */
+void conn_drain_and_close(struct conn *c);
+
+const char *conn_peer(const struct conn *c);
+
+#endif

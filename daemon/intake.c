@@ -1,0 +1,124 @@
+#include "intake.h"
+
+#include <stdlib.h>
+
+#include <event2/event.h>
+
+#include "batch.h"
+#include "limits.h"
+#include "log.h"
+#include "pipeline.h"
+#include "stats.h"
+#include "xmalloc.h"
+
+struct intake {
+	struct pipeline *pipeline;
+	struct batch *open;
+	struct event *flush_ev; /* runs after the reads already pending */
+	size_t high, low;
+	int paused;
+	intake_pause_fn pause;
+	void *arg;
+};
+
+static void
+intake_flush_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	intake_flush(arg);
+}
+
+struct intake *
+intake_new(struct event_base *base, struct pipeline *p, size_t max_inflight,
+    intake_pause_fn pause, void *arg)
+{
+	struct intake *in = xcalloc(1, sizeof(*in));
+
+	in->pipeline = p;
+	in->high = max_inflight;
+	in->low = max_inflight / 2;
+	in->pause = pause;
+	in->arg = arg;
+	in->flush_ev = event_new(base, -1, 0, intake_flush_cb, in);
+	if (in->flush_ev == NULL)
+		fatalx("intake: cannot create the flush event");
+	return in;
+}
+
+void
+intake_free(struct intake *in)
+{
+	if (in == NULL)
+		return;
+	batch_free(in->open);
+	event_free(in->flush_ev);
+	free(in);
+}
+
+static void
+intake_check_limit(struct intake *in)
+{
+	size_t inflight = pipeline_inflight(in->pipeline);
+
+	if (!in->paused && inflight >= in->high) {
+		in->paused = 1;
+		STATS_ADD(backpressure_pauses, 1);
+		log_debug("%zu bytes in flight: pausing reads", inflight);
+		in->pause(in->arg, 1);
+	} else if (in->paused && inflight <= in->low) {
+		in->paused = 0;
+		log_debug("%zu bytes in flight: resuming reads", inflight);
+		in->pause(in->arg, 0);
+	}
+}
+
+void
+intake_flush(struct intake *in)
+{
+	if (in->open == NULL)
+		return;
+	pipeline_submit(in->pipeline, in->open);
+	in->open = NULL;
+	intake_check_limit(in);
+}
+
+/* The batch to append to; submitted first if the next record would not fit. */
+static struct batch *
+intake_batch(struct intake *in, uint32_t len)
+{
+	if (in->open != NULL &&
+	    (in->open->in.len + len > LC_BATCH_BYTES || in->open->nrecs >= LC_BATCH_RECORDS))
+		intake_flush(in);
+	if (in->open == NULL) {
+		in->open = batch_new();
+		event_active(in->flush_ev, 0, 0);
+	}
+	return in->open;
+}
+
+void
+intake_frame(struct intake *in, const void *source, const char *peer, struct evbuffer *from,
+    uint32_t len)
+{
+	batch_add_evbuffer(intake_batch(in, len), source, peer, from, len);
+}
+
+void
+intake_record(struct intake *in, const void *source, const char *peer, const void *data,
+    uint32_t len)
+{
+	batch_add(intake_batch(in, len), source, peer, data, len);
+}
+
+void
+intake_progress(struct intake *in)
+{
+	intake_check_limit(in);
+}
+
+int
+intake_paused(const struct intake *in)
+{
+	return in->paused;
+}

@@ -1,0 +1,41 @@
+/*
+ * The loop side of the pipeline: framed records are appended to an open
+ * batch, which is submitted when full or once the loop has handled every
+ * pending read (so a quiet client's record does not wait). Keeps the bytes
+ * in flight under the limit by asking the server to pause reading, and to
+ * resume below the low-water mark (half the limit).
+ */
+#ifndef LC_INTAKE_H
+#define LC_INTAKE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct event_base;
+struct evbuffer;
+struct intake;
+struct pipeline;
+
+/* pause(arg, 1) stops reading from every client, pause(arg, 0) resumes. */
+typedef void (*intake_pause_fn)(void *arg, int paused);
+
+struct intake *intake_new(struct event_base *base, struct pipeline *p, size_t max_inflight,
+    intake_pause_fn pause, void *arg);
+void intake_free(struct intake *in);
+
+/* A framing_sink: take one payload of len bytes from `from`. `source` is the
+ * struct conn the record came from (its peer name follows it). */
+void intake_frame(struct intake *in, const void *source, const char *peer,
+    struct evbuffer *from, uint32_t len);
+void intake_record(struct intake *in, const void *source, const char *peer, const void *data,
+    uint32_t len);
+
+/* Submit the open batch now. */
+void intake_flush(struct intake *in);
+
+/* Re-check the in-flight limit after the pipeline made progress. */
+void intake_progress(struct intake *in);
+
+int intake_paused(const struct intake *in);
+
+#endif

@@ -1,0 +1,29 @@
+/*
+ * The output file: append-only (an existing log is never truncated), created
+ * with the configured mode, "-" for stdout. Reopened by path on request, so
+ * logrotate's "create" works. Owned by the committer thread.
+ */
+#ifndef LC_OUTPUT_H
+#define LC_OUTPUT_H
+
+#include <stddef.h>
+
+struct output;
+
+/* Returns NULL with errno set on failure. */
+struct output *output_open(const char *path, unsigned mode);
+void output_close(struct output *out);
+const char *output_path(const struct output *out);
+
+/* Write len bytes from data, starting *done bytes in (for a retry after a
+ * partial write). Returns 0 with *done == len, or -1 with errno set and
+ * *done advanced past what was written. */
+int output_write(struct output *out, const char *data, size_t len, size_t *done);
+
+/* Reopen by path (a rotated file keeps its old name's data). On failure the
+ * old descriptor stays in use and -1 is returned with errno set. */
+int output_reopen(struct output *out);
+
+int output_sync(struct output *out);
+
+#endif

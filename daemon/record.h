@@ -1,0 +1,26 @@
+/*
+ * One record to one JSON line: picks the decoder by the payload's first
+ * bytes (or the configured format) and reports why a record is rejected.
+ */
+#ifndef LC_RECORD_H
+#define LC_RECORD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "config.h"
+
+enum record_reject {
+	RECORD_OK,
+	RECORD_BAD_JSON,
+	RECORD_BAD_PICKLE,
+	RECORD_BAD_FORMAT, /* neither JSON nor pickle */
+};
+
+/* Append the record's line (with '\n') to out, or return why not with
+ * *reason set to a static explanation (out unchanged). */
+enum record_reject record_to_line(enum record_format format, const uint8_t *data, size_t len,
+    struct buf *out, const char **reason);
+
+#endif

@@ -1,0 +1,32 @@
+/*
+ * The collector's inputs: TCP listeners and their connections, UDP sockets.
+ * Loop thread only. Pauses and resumes reading for the intake's in-flight
+ * limit, and on the stop closes the listeners and drains every connection.
+ */
+#ifndef LC_SERVER_H
+#define LC_SERVER_H
+
+#include <stddef.h>
+
+struct config;
+struct event_base;
+struct intake;
+struct server;
+
+struct server *server_new(struct event_base *base, const struct config *cfg);
+
+/* Bind every configured address (logging "listening on ..."); returns -1
+ * if any could not be bound (the reason already printed). */
+int server_listen(struct server *srv, struct intake *intake);
+
+/* An intake_pause_fn. */
+void server_pause(void *srv, int paused);
+
+/* Stop accepting, take what clients already sent, close every connection. */
+void server_stop_inputs(struct server *srv);
+
+size_t server_clients(const struct server *srv);
+
+void server_free(struct server *srv);
+
+#endif
