@@ -133,6 +133,9 @@ collector_add_signals(struct collector *c)
 	struct timeval every = {COLLECTOR_STATUS_INTERVAL, 0};
 
 	signal(SIGPIPE, SIG_IGN);
+	/* A file size limit makes write() fail with EFBIG, retried like any
+	 * write error, instead of killing the daemon. */
+	signal(SIGXFSZ, SIG_IGN);
 	c->sig_term = evsignal_new(c->base, SIGTERM, collector_signal, c);
 	c->sig_int = evsignal_new(c->base, SIGINT, collector_signal, c);
 	c->sig_hup = evsignal_new(c->base, SIGHUP, collector_signal, c);

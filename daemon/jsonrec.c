@@ -57,7 +57,8 @@ jsonrec_scan_number(const uint8_t *p, size_t len, size_t i)
 	if (i < len && p[i] == '-')
 		i++;
 	if (i < len && p[i] == '0') {
-		i++;
+		if (++i < len && jsonrec_is_digit(p[i]))
+			return 0; /* no leading zeros */
 	} else if (i < len && jsonrec_is_digit(p[i])) {
 		while (i < len && jsonrec_is_digit(p[i]))
 			i++;

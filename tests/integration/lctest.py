@@ -94,7 +94,8 @@ class Daemon:
         self._reader = threading.Thread(target=self._read_stderr, daemon=True)
         self._reader.start()
         if wait_listening:
-            self.wait_log(r"listening on tcp", what="daemon to listen")
+            # Logged once every listener is bound and the output is open.
+            self.wait_log(r"collecting into ", what="daemon to start collecting")
         return self
 
     def _read_stderr(self):
@@ -137,7 +138,7 @@ class Daemon:
     def connect(self, host="127.0.0.1"):
         return connect(self.port, host)
 
-    def signal(self, sig):
+    def send_signal(self, sig):
         self.proc.send_signal(sig)
 
     def stop(self, sig=signal.SIGTERM, timeout=DEFAULT_TIMEOUT):
@@ -161,11 +162,7 @@ class Daemon:
             self.proc.wait()
 
     def count_lines(self):
-        try:
-            with open(self.output, "rb") as f:
-                return sum(1 for _ in f)
-        except FileNotFoundError:
-            return 0
+        return count_lines(self.output)
 
     def wait_lines(self, n, timeout=DEFAULT_TIMEOUT):
         """Wait until the output file holds at least n lines."""
@@ -175,6 +172,15 @@ class Daemon:
     def records(self, path=None):
         """Parsed output lines (records and trailer), strictly parsed."""
         return read_jsonl(path or self.output)
+
+
+def count_lines(path):
+    """Lines in a file (0 if it does not exist yet)."""
+    try:
+        with open(path, "rb") as f:
+            return sum(1 for _ in f)
+    except FileNotFoundError:
+        return 0
 
 
 def strict_loads(text):

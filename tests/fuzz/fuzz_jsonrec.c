@@ -1,0 +1,45 @@
+/*
+ * The JSON record path under arbitrary payloads: never crashes, and whatever
+ * it accepts comes out as one line of strict JSON (checked by parsing the
+ * line again with cJSON, and by the compactor accepting its own output).
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "jsonrec.h"
+#include "utf8.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct buf out, again;
+	const char *reason = NULL;
+	cJSON *parsed;
+
+	buf_init(&out);
+	buf_init(&again);
+	if (jsonrec_to_line(data, size, &out, &reason) == 0) {
+		if (out.len < 3 || out.data[out.len - 1] != '\n' ||
+		    memchr(out.data, '\n', out.len - 1) != NULL ||
+		    utf8_check((const uint8_t *)out.data, out.len) != out.len)
+			abort();
+		parsed = cJSON_ParseWithLength(out.data, out.len - 1);
+		if (parsed == NULL || !cJSON_IsObject(parsed))
+			abort();
+		cJSON_Delete(parsed);
+		/* Compact output is a fixed point. */
+		if (jsonrec_to_line((const uint8_t *)out.data, out.len - 1, &again, &reason) != 0 ||
+		    again.len != out.len || memcmp(again.data, out.data, out.len) != 0)
+			abort();
+	} else if (reason == NULL) {
+		abort();
+	}
+	buf_free(&out);
+	buf_free(&again);
+	return 0;
+}

@@ -1,0 +1,114 @@
+"""The clean stop: SIGTERM takes every complete frame the kernel already
+holds, drops (and counts) only incomplete trailing frames, writes the trailer
+and exits 0; a stalled output makes the stop give up within its timeout, and
+a second signal exits at once, both non-zero."""
+import os
+import signal
+import stat
+import sys
+import tempfile
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import lctest  # noqa: E402
+from lctest import Daemon, json_frame, split_trailer  # noqa: E402
+
+
+def stalled_fifo():
+    """A FIFO with a reader that never reads: writes block once it is full.
+    Returns (path, reader fd); the caller closes the fd."""
+    path = os.path.join(tempfile.mkdtemp(prefix="lctest-"), "stalled.fifo")
+    os.mkfifo(path)
+    reader = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    return path, reader
+
+
+class StopTest(unittest.TestCase):
+    def test_sigterm_takes_what_the_kernel_holds(self):
+        clients, count = 10, 300
+        with Daemon() as d:
+            socks = [d.connect() for _ in range(clients)]
+            # Freeze the daemon so the frames wait in its sockets' kernel
+            # buffers; the signal is then handled before they are read.
+            d.send_signal(signal.SIGSTOP)
+            try:
+                for c, s in enumerate(socks):
+                    frames = b"".join(json_frame({"client": c, "seq": i}) for i in range(count))
+                    partial = json_frame({"client": c, "seq": count})[:-3]
+                    s.sendall(frames + partial)
+                d.send_signal(signal.SIGTERM)
+            finally:
+                d.send_signal(signal.SIGCONT)
+            started = time.monotonic()
+            rc = d.wait()
+            elapsed = time.monotonic() - started
+            for s in socks:
+                s.close()
+            records, trailer = split_trailer(d.records())
+            log = d.log()
+        self.assertEqual(rc, 0, log)
+        self.assertLess(elapsed, 10)
+        self.assertEqual(len(records), clients * count)
+        self.assertEqual(trailer, clients * count)
+        for c in range(clients):
+            self.assertEqual([r["seq"] for r in records if r["client"] == c], list(range(count)))
+        self.assertEqual(log.count("dropped an incomplete frame"), clients)
+        self.assertIn("stopped: %d records received, %d lines written, 0 rejected, %d incomplete"
+                      % (clients * count, clients * count, clients), log)
+
+    def test_sigint_stops_cleanly_too(self):
+        with Daemon() as d:
+            s = d.connect()
+            s.sendall(b"".join(json_frame({"seq": i}) for i in range(10)))
+            d.wait_lines(10)
+            self.assertEqual(d.stop(signal.SIGINT), 0)
+            s.close()
+            records, trailer = split_trailer(d.records())
+        self.assertEqual(trailer, 10)
+
+    def fill_stalled_output(self, d):
+        """Send far more than the FIFO holds; wait until writes block."""
+        s = d.connect()
+        record = json_frame({"pad": "x" * 200})
+        s.sendall(record * 2000)
+        s.close()
+        d.wait_log(r"client .* disconnected")
+        return 2000
+
+    def test_stalled_output_stop_gives_up_within_timeout(self):
+        path, reader = stalled_fifo()
+        try:
+            with Daemon("--stop-timeout", "1", output=path) as d:
+                self.fill_stalled_output(d)
+                started = time.monotonic()
+                rc = d.stop()
+                elapsed = time.monotonic() - started
+                log = d.log()
+        finally:
+            os.close(reader)
+        self.assertNotEqual(rc, 0)
+        self.assertLess(elapsed, 10)
+        self.assertRegex(log, r"stop timed out after 1 s: \d+ records could not be written")
+
+    def test_second_signal_exits_at_once(self):
+        path, reader = stalled_fifo()
+        try:
+            with Daemon("--stop-timeout", "600", output=path) as d:
+                self.fill_stalled_output(d)
+                d.send_signal(signal.SIGTERM)
+                d.wait_log(r"stopping")
+                started = time.monotonic()
+                rc = d.stop()
+                elapsed = time.monotonic() - started
+                log = d.log()
+        finally:
+            os.close(reader)
+        self.assertNotEqual(rc, 0)
+        self.assertLess(elapsed, 10)
+        self.assertRegex(log, r"again: exiting at once; \d+ records not written")
+        self.assertTrue(stat.S_ISFIFO(os.stat(path).st_mode))
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)

@@ -1,0 +1,123 @@
+/* JSON records: strict validation, compact output, exact numbers. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "jsonrec.h"
+
+static void
+expect_line(const char *in, const char *line)
+{
+	struct buf out;
+	const char *reason = NULL;
+
+	buf_init(&out);
+	buf_puts(&out, "prefix|");
+	assert_int_equal(jsonrec_to_line((const uint8_t *)in, strlen(in), &out, &reason), 0);
+	buf_putc(&out, '\0');
+	assert_string_equal(out.data + strlen("prefix|"), line);
+	buf_free(&out);
+}
+
+static void
+expect_reject(const char *in, size_t len, const char *why)
+{
+	struct buf out;
+	const char *reason = NULL;
+
+	buf_init(&out);
+	buf_puts(&out, "kept");
+	assert_int_equal(jsonrec_to_line((const uint8_t *)in, len, &out, &reason), -1);
+	assert_non_null(reason);
+	assert_non_null(strstr(reason, why));
+	/* A rejected record leaves what was already there untouched. */
+	assert_int_equal(out.len, 4);
+	assert_memory_equal(out.data, "kept", 4);
+	buf_free(&out);
+}
+
+#define REJECT(lit, why) expect_reject(lit, sizeof(lit) - 1, why)
+
+static void
+test_compacts_and_keeps_text(void **state)
+{
+	(void)state;
+	expect_line("{}", "{}\n");
+	expect_line(" \t\r\n{ \"a\" : 1 , \"b\" : [ 1 , 2 ] }\n ", "{\"a\":1,\"b\":[1,2]}\n");
+	/* Spaces inside strings survive; escapes are kept as written. */
+	expect_line("{\"msg\": \"a b  c\\n\\u00e9\\\"\"}", "{\"msg\":\"a b  c\\n\\u00e9\\\"\"}\n");
+	/* Integers beyond 2^53 and float spellings are not rounded. */
+	expect_line("{\"id\": 123456789012345678901234567890, \"f\": 640.0, \"e\": -1.5E+300}",
+	    "{\"id\":123456789012345678901234567890,\"f\":640.0,\"e\":-1.5E+300}\n");
+	expect_line("{\"u\":\"\xd0\xb0\xd0\xbd\xd0\xbd\xd0\xb0\",\"t\":true,\"f\":false,\"n\":null}",
+	    "{\"u\":\"\xd0\xb0\xd0\xbd\xd0\xbd\xd0\xb0\",\"t\":true,\"f\":false,\"n\":null}\n");
+}
+
+static void
+test_rejects_non_objects(void **state)
+{
+	(void)state;
+	REJECT("[1,2]", "not an object");
+	REJECT("\"text\"", "not an object");
+	REJECT("42", "not an object");
+	REJECT("null", "not an object");
+}
+
+static void
+test_rejects_invalid_json(void **state)
+{
+	(void)state;
+	REJECT("", "invalid JSON");
+	REJECT("{", "invalid JSON");
+	REJECT("{\"a\":1", "invalid JSON");
+	REJECT("{\"a\" 1}", "invalid JSON");
+	REJECT("{\"a\":1}{\"b\":2}", "trailing");
+	REJECT("{\"a\":1} x", "trailing");
+	REJECT("{\"a\":01}", "invalid JSON");
+	REJECT("{\"a\":1.}", "invalid JSON");
+	REJECT("{\"a\":-inf}", "invalid JSON");
+	REJECT("{\"a\":NaN}", "invalid JSON");
+	REJECT("{\"a\":\"tab\there\"}", "invalid JSON");
+	REJECT("{\"a\":\"\\x41\"}", "invalid JSON");
+	REJECT("{\"a\":\"\\u12\"}", "invalid JSON");
+	REJECT("{\"a\":1}\0", "trailing");
+}
+
+static void
+test_rejects_invalid_utf8(void **state)
+{
+	(void)state;
+	REJECT("{\"a\":\"\xff\"}", "UTF-8");
+	REJECT("{\"a\":\"\xed\xa0\x80\"}", "UTF-8");
+	REJECT("{\"a\":\"\xc0\xaf\"}", "UTF-8");
+}
+
+static void
+test_sniff(void **state)
+{
+	(void)state;
+	assert_true(jsonrec_sniff((const uint8_t *)"{}", 2));
+	assert_true(jsonrec_sniff((const uint8_t *)" \n{", 3));
+	assert_false(jsonrec_sniff((const uint8_t *)"[", 1));
+	assert_false(jsonrec_sniff((const uint8_t *)"\x80\x01}", 3));
+	assert_false(jsonrec_sniff((const uint8_t *)"   ", 3));
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_compacts_and_keeps_text),
+		cmocka_unit_test(test_rejects_non_objects),
+		cmocka_unit_test(test_rejects_invalid_json),
+		cmocka_unit_test(test_rejects_invalid_utf8),
+		cmocka_unit_test(test_sniff),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,188 @@
+/*
+ * The pipeline's ordered commit: many workers serialize batches of random
+ * sizes (so they finish in a random order), yet the file holds every line in
+ * submission order, rejects are counted, and a reopen falls exactly between
+ * the batches submitted before and after it.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <event2/event.h>
+#include <event2/thread.h>
+
+#include "batch.h"
+#include "output.h"
+#include "pipeline.h"
+
+#define WAIT_LIMIT_MS 60000
+
+static char tmpdir[64];
+
+static void
+no_progress(void *arg)
+{
+	(void)arg;
+}
+
+static struct pipeline *
+start(struct event_base *base, const char *path, unsigned workers)
+{
+	struct output *out = output_open(path, 0600);
+	struct pipeline_params params = {workers, FORMAT_AUTO, no_progress, NULL};
+
+	assert_non_null(out);
+	return pipeline_new(base, out, &params);
+}
+
+/* Wait (bounded) for the workers to write everything submitted. */
+static void
+wait_idle(struct pipeline *p)
+{
+	struct timespec ms = {0, 1000000};
+
+	for (int i = 0; i < WAIT_LIMIT_MS && !pipeline_idle(p); i++)
+		nanosleep(&ms, NULL);
+	assert_true(pipeline_idle(p));
+}
+
+static struct batch *
+make_batch(unsigned batch_no, unsigned records, unsigned bad_every)
+{
+	struct batch *b = batch_new();
+
+	for (unsigned i = 0; i < records; i++) {
+		char rec[128];
+		int n;
+
+		if (bad_every && i % bad_every == bad_every - 1)
+			n = snprintf(rec, sizeof(rec), "{\"broken\": ");
+		else
+			n = snprintf(rec, sizeof(rec), "{\"b\": %u, \"i\": %u, \"pad\": \"%*s\"}",
+			    batch_no, i, (int)(i % 50), "");
+		batch_add(b, b, "127.0.0.1:1", rec, (uint32_t)n);
+	}
+	return b;
+}
+
+static void
+check_file(const char *path, unsigned first, unsigned last, const unsigned *sizes,
+    unsigned bad_every)
+{
+	FILE *f = fopen(path, "r");
+	char line[256];
+	unsigned b = first, i = 0;
+
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f) != NULL) {
+		unsigned lb, li;
+
+		/* Skip the records that were rejected on purpose. */
+		while (b < last && (i >= sizes[b] || (bad_every && i % bad_every == bad_every - 1))) {
+			if (i >= sizes[b]) {
+				b++;
+				i = 0;
+			} else {
+				i++;
+			}
+		}
+		assert_int_equal(sscanf(line, "{\"b\":%u,\"i\":%u", &lb, &li), 2);
+		assert_int_equal(lb, b);
+		assert_int_equal(li, i);
+		i++;
+	}
+	fclose(f);
+}
+
+static void
+test_ordered_commit(void **state)
+{
+	enum { BATCHES = 2000, BAD_EVERY = 97 };
+	static unsigned sizes[BATCHES];
+	char path[128];
+	struct event_base *base = event_base_new();
+	struct pipeline *p;
+	uint64_t valid = 0;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/ordered.jsonl", tmpdir);
+	p = start(base, path, 8);
+	srand(12345);
+	for (unsigned b = 0; b < BATCHES; b++) {
+		/* Mostly small batches with a few large ones: a large batch is
+		 * overtaken by the small ones after it. */
+		sizes[b] = rand() % 10 == 0 ? 500 + (unsigned)rand() % 1500 : 1 + (unsigned)rand() % 20;
+		for (unsigned i = 0; i < sizes[b]; i++)
+			valid += i % BAD_EVERY != BAD_EVERY - 1;
+		pipeline_submit(p, make_batch(b, sizes[b], BAD_EVERY));
+	}
+	wait_idle(p);
+	assert_int_equal(pipeline_lines(p), valid);
+	assert_int_equal(pipeline_pending_records(p), 0);
+	assert_int_equal(pipeline_inflight(p), 0);
+	output_close(pipeline_finish(p));
+	check_file(path, 0, BATCHES, sizes, BAD_EVERY);
+	event_base_free(base);
+}
+
+static void
+test_reopen_between_batches(void **state)
+{
+	static const unsigned sizes[] = {300, 300, 300, 300};
+	char path[128], rotated[140];
+	struct event_base *base = event_base_new();
+	struct pipeline *p;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/reopen.jsonl", tmpdir);
+	snprintf(rotated, sizeof(rotated), "%s.1", path);
+	p = start(base, path, 4);
+	pipeline_submit(p, make_batch(0, sizes[0], 0));
+	pipeline_submit(p, make_batch(1, sizes[1], 0));
+	assert_int_equal(rename(path, rotated), 0);
+	pipeline_request_reopen(p);
+	pipeline_submit(p, make_batch(2, sizes[2], 0));
+	pipeline_submit(p, make_batch(3, sizes[3], 0));
+	wait_idle(p);
+	output_close(pipeline_finish(p));
+	check_file(rotated, 0, 2, sizes, 0);
+	check_file(path, 2, 4, sizes, 0);
+	event_base_free(base);
+}
+
+static int
+setup(void **state)
+{
+	(void)state;
+	snprintf(tmpdir, sizeof(tmpdir), "/tmp/lc-test-pipeline-XXXXXX");
+	assert_non_null(mkdtemp(tmpdir));
+	return evthread_use_pthreads();
+}
+
+static int
+teardown(void **state)
+{
+	char cmd[128];
+
+	(void)state;
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_ordered_commit),
+		cmocka_unit_test(test_reopen_between_batches),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
