@@ -29,7 +29,10 @@ struct collector {
 	struct pipeline *pipeline;
 	struct intake *intake;
 	struct event *sig_term, *sig_int, *sig_hup;
-	struct event *status_ev, *stop_timer;
+	struct event *status_ev, *stop_timer, *watchdog_ev;
+	uint64_t watchdog_heartbeat;
+	uint64_t reload_ticket; /* the reopen that READY=1 waits for */
+	int reloading;
 	const char *output_name;
 	uint64_t status_lines;
 	int stopping;
@@ -61,6 +64,10 @@ collector_progress(void *arg)
 	struct collector *c = arg;
 
 	intake_progress(c->intake);
+	if (c->reloading && pipeline_done(c->pipeline, c->reload_ticket)) {
+		c->reloading = 0;
+		sd_ready();
+	}
 	collector_check_drained(c);
 }
 
@@ -112,8 +119,8 @@ collector_signal(evutil_socket_t sig, short what, void *arg)
 		sd_reloading();
 		log_info("SIGHUP: reopening %s", c->output_name);
 		intake_flush(c->intake);
-		pipeline_request_reopen(c->pipeline);
-		sd_ready();
+		c->reload_ticket = pipeline_request_reopen(c->pipeline);
+		c->reloading = 1; /* READY=1 once the file is reopened */
 		return;
 	}
 	collector_stop(c, (int)sig);
@@ -125,6 +132,42 @@ collector_status_cb(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	collector_status(arg, "collecting into");
+}
+
+/*
+ * WATCHDOG=1 proves two things: the loop runs (this timer fired) and the
+ * pipeline moves (nothing to write, or the committer's heartbeat advanced;
+ * a committer retrying a failed write still beats, one blocked in write()
+ * does not). A wedged daemon stops pinging and systemd restarts it.
+ */
+static void
+collector_watchdog_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct collector *c = arg;
+	uint64_t beat = pipeline_heartbeat(c->pipeline);
+
+	(void)fd;
+	(void)what;
+	if (pipeline_idle(c->pipeline) || beat != c->watchdog_heartbeat)
+		sd_watchdog_ping();
+	else
+		log_warnx("watchdog: the writer has made no progress; not notifying systemd");
+	c->watchdog_heartbeat = beat;
+}
+
+static void
+collector_add_watchdog(struct collector *c)
+{
+	uint64_t usec = sd_watchdog_interval();
+	struct timeval every = {(time_t)(usec / 1000000), (suseconds_t)(usec % 1000000)};
+
+	if (usec == 0)
+		return;
+	c->watchdog_ev = event_new(c->base, -1, EV_PERSIST, collector_watchdog_cb, c);
+	if (c->watchdog_ev == NULL)
+		fatalx("cannot create the watchdog event");
+	event_add(c->watchdog_ev, &every);
+	log_info("systemd watchdog: notifying every %llu ms", (unsigned long long)usec / 1000);
 }
 
 static void
@@ -198,6 +241,8 @@ collector_free_events(struct collector *c)
 	event_free(c->status_ev);
 	if (c->stop_timer)
 		event_free(c->stop_timer);
+	if (c->watchdog_ev)
+		event_free(c->watchdog_ev);
 }
 
 enum collector_exit
@@ -230,6 +275,7 @@ collector_run(const struct config *cfg)
 	} else {
 		log_info("collecting into %s with %u workers", c.output_name,
 		    collector_workers(cfg));
+		collector_add_watchdog(&c);
 		sd_ready();
 		collector_status(&c, "collecting into");
 		event_base_dispatch(c.base);

@@ -62,6 +62,7 @@ struct pipeline {
 	_Atomic uint64_t pending_records;
 	_Atomic uint64_t lines;
 	_Atomic long failing_since; /* monotonic seconds, 0 when writes work */
+	_Atomic uint64_t heartbeat;
 	atomic_int abandon;
 };
 
@@ -132,7 +133,9 @@ pipeline_write(struct pipeline *p, struct batch *b)
 			log_info("reopened %s", output_path(p->out));
 		STATS_ADD(reopens, 1);
 	}
+	atomic_fetch_add(&p->heartbeat, 1);
 	while (output_write(p->out, b->out.data, b->out.len, &done) == -1) {
+		atomic_fetch_add(&p->heartbeat, 1);
 		STATS_ADD(write_errors, 1);
 		if (!p->write_failing) {
 			log_warn("cannot write to %s; holding records and retrying",
@@ -334,13 +337,27 @@ pipeline_write_failing(const struct pipeline *p)
 	return since == 0 ? 0 : (int)(pipeline_now() - since) + 1;
 }
 
-void
+uint64_t
+pipeline_heartbeat(const struct pipeline *p)
+{
+	return atomic_load(&p->heartbeat);
+}
+
+uint64_t
 pipeline_request_reopen(struct pipeline *p)
 {
 	struct batch *b = batch_new();
+	uint64_t ticket = p->submitted; /* b may be freed once submitted */
 
 	b->reopen = 1;
 	pipeline_submit(p, b);
+	return ticket;
+}
+
+int
+pipeline_done(const struct pipeline *p, uint64_t ticket)
+{
+	return atomic_load(&p->committed) > ticket;
 }
 
 void

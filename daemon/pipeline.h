@@ -50,9 +50,17 @@ uint64_t pipeline_lines(const struct pipeline *p);
  * (0 if writing works). For the watchdog and status. */
 int pipeline_write_failing(const struct pipeline *p);
 
+/* A counter the committer advances at every write attempt and commit: it
+ * stands still only when the writer is stuck (blocked in write()) or there
+ * is nothing to write. For the watchdog and the health check. */
+uint64_t pipeline_heartbeat(const struct pipeline *p);
+
 /* Reopen the output after every batch submitted so far is written and before
- * any later one (SIGHUP). */
-void pipeline_request_reopen(struct pipeline *p);
+ * any later one (SIGHUP). Returns a ticket for pipeline_done(). */
+uint64_t pipeline_request_reopen(struct pipeline *p);
+
+/* Whether the batch with this ticket (sequence number) has been written. */
+int pipeline_done(const struct pipeline *p, uint64_t ticket);
 
 /* Stop retrying failed writes: for a stop that has run out of time. */
 void pipeline_abandon(struct pipeline *p);

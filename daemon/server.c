@@ -10,6 +10,7 @@
 #include "limits.h"
 #include "listener.h"
 #include "log.h"
+#include "sd.h"
 #include "stats.h"
 #include "udp.h"
 #include "xmalloc.h"
@@ -67,10 +68,22 @@ server_new(struct event_base *base, const struct config *cfg)
 	return srv;
 }
 
+static void
+server_adopt(struct server *srv, int fd, int udp, struct intake *intake)
+{
+	if (udp)
+		srv->udps[srv->nudps++] = udp_adopt(srv->base, fd, intake, srv->env.max_record);
+	else
+		srv->listeners[srv->nlisteners++] =
+		    listener_adopt(srv->base, fd, server_accept, srv);
+}
+
 int
 server_listen(struct server *srv, struct intake *intake)
 {
 	const struct config *cfg = srv->cfg;
+	struct sd_socket sockets[LC_MAX_LISTENERS];
+	int activated;
 
 	srv->env.base = srv->base;
 	srv->env.intake = intake;
@@ -80,6 +93,16 @@ server_listen(struct server *srv, struct intake *intake)
 	if (cfg->nlisten + cfg->nlisten_udp > LC_MAX_LISTENERS) {
 		log_warnx("at most %d listen addresses", LC_MAX_LISTENERS);
 		return -1;
+	}
+	activated = sd_activated_sockets(sockets, LC_MAX_LISTENERS);
+	if (activated < 0)
+		return -1;
+	if (activated > 0) {
+		/* Socket activation replaces the configured addresses. */
+		log_info("using %d sockets passed by systemd", activated);
+		for (int i = 0; i < activated; i++)
+			server_adopt(srv, sockets[i].fd, sockets[i].udp, intake);
+		return 0;
 	}
 	for (size_t i = 0; i < cfg->nlisten; i++) {
 		struct listener *l = listener_bind(srv->base, cfg->listen[i], server_accept, srv);
