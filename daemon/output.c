@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include "xmalloc.h"
 
@@ -92,4 +93,16 @@ output_sync(struct output *out)
 	if (fsync(out->fd) == -1 && errno != EINVAL && errno != EROFS)
 		return -1;
 	return 0;
+}
+
+int
+output_replaced(const struct output *out)
+{
+	struct stat open_st, path_st;
+
+	if (out->path == NULL || fstat(out->fd, &open_st) == -1)
+		return 0;
+	if (stat(out->path, &path_st) == -1)
+		return errno == ENOENT;
+	return open_st.st_dev != path_st.st_dev || open_st.st_ino != path_st.st_ino;
 }

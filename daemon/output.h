@@ -26,4 +26,8 @@ int output_reopen(struct output *out);
 
 int output_sync(struct output *out);
 
+/* Whether the path no longer names the open file (deleted, or replaced by
+ * another file): then the caller reopens, creating a new one. */
+int output_replaced(const struct output *out);
+
 #endif

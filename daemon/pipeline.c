@@ -55,6 +55,7 @@ struct pipeline {
 	struct batch *ready; /* serialized, waiting for their turn; sorted by seq */
 	int committing;
 	int write_failing; /* committer only */
+	long checked_at;   /* committer only: when the output's identity was checked */
 
 	uint64_t submitted;          /* loop thread only: next seq */
 	_Atomic uint64_t committed;  /* batches written: the next seq to write */
@@ -109,6 +110,17 @@ pipeline_serialize(struct pipeline *p, struct batch *b)
 }
 
 static void
+pipeline_reopen(struct pipeline *p, const char *what)
+{
+	if (output_reopen(p->out) == -1) {
+		log_warn("cannot reopen %s; still writing to the old file", output_path(p->out));
+		return;
+	}
+	log_info("%s %s", what, output_path(p->out));
+	STATS_ADD(reopens, 1);
+}
+
+static void
 pipeline_backoff(unsigned *delay_ms)
 {
 	struct timespec ts = {(time_t)(*delay_ms / 1000), (long)(*delay_ms % 1000) * 1000000L};
@@ -126,12 +138,12 @@ pipeline_write(struct pipeline *p, struct batch *b)
 	size_t done = 0;
 
 	if (b->reopen) {
-		if (output_reopen(p->out) == -1)
-			log_warn("cannot reopen %s; still writing to the old file",
-			    output_path(p->out));
-		else
-			log_info("reopened %s", output_path(p->out));
-		STATS_ADD(reopens, 1);
+		pipeline_reopen(p, "reopened");
+	} else if (pipeline_now() != p->checked_at) {
+		/* At most once a second: was the file deleted or replaced? */
+		p->checked_at = pipeline_now();
+		if (output_replaced(p->out))
+			pipeline_reopen(p, "output file was deleted or replaced; created a new");
 	}
 	atomic_fetch_add(&p->heartbeat, 1);
 	while (output_write(p->out, b->out.data, b->out.len, &done) == -1) {

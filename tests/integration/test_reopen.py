@@ -9,7 +9,7 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import lctest  # noqa: E402
-from lctest import Daemon, json_frame, read_jsonl, split_trailer  # noqa: E402
+from lctest import Daemon, json_frame, read_jsonl, split_trailer, wait_until  # noqa: E402
 
 
 class ReopenTest(unittest.TestCase):
@@ -35,6 +35,30 @@ class ReopenTest(unittest.TestCase):
         self.assertEqual([r["seq"] for r in old_records], list(range(200)))
         self.assertEqual([r["seq"] for r in new_records], list(range(200, 400)))
         self.assertEqual(trailer, 400)
+
+    def test_deleted_output_is_recreated_without_a_signal(self):
+        with Daemon() as d:
+            self.send(d, 0, 50)
+            d.wait_lines(50)
+            os.unlink(d.output)
+            # The committer checks at most once a second, when it writes:
+            # keep records coming until it has noticed.
+            sent = [50]
+
+            def nudge():
+                self.send(d, sent[0], 10)
+                sent[0] += 10
+                return "output file was deleted or replaced" in d.log()
+            wait_until(nudge, interval=0.1, what="the daemon to notice the deletion")
+            start = sent[0]
+            self.send(d, start, 50)
+            self.assertEqual(d.stop(), 0)
+            records, trailer = split_trailer(d.records())
+        seqs = [r["seq"] for r in records]
+        # Lines written before the check went to the deleted file; everything
+        # after it, in order, is in the new one.
+        self.assertEqual(seqs, list(range(seqs[0], start + 50)))
+        self.assertEqual(trailer, start + 50)
 
     def test_sighup_storm_under_load_loses_nothing(self):
         clients, count = 8, 3000
