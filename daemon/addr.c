@@ -1,5 +1,6 @@
 #include "addr.h"
 
+#include <ctype.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -7,15 +8,14 @@
 #include <string.h>
 #include <arpa/inet.h>
 
-int
-addr_parse(const char *text, struct addr *a, const char **cause)
+/* Split "host:port" / "[v6]:port" / ":port" into host and port. */
+static int
+addr_split(const char *text, char *host, size_t hostsz, unsigned long *portnum,
+    const char **cause)
 {
-	char host[256];
 	const char *port, *colon;
-	struct addrinfo hints, *res;
 	size_t hostlen;
 	char *end;
-	unsigned long portnum;
 
 	if (text[0] == '[') {
 		const char *close = strchr(text, ']');
@@ -24,12 +24,8 @@ addr_parse(const char *text, struct addr *a, const char **cause)
 			*cause = "expected [IPv6]:port";
 			return -1;
 		}
-		hostlen = (size_t)(close - text - 1);
-		if (hostlen >= sizeof(host)) {
-			*cause = "address too long";
-			return -1;
-		}
-		memcpy(host, text + 1, hostlen);
+		text++;
+		hostlen = (size_t)(close - text);
 		port = close + 2;
 	} else {
 		colon = strrchr(text, ':');
@@ -42,33 +38,62 @@ addr_parse(const char *text, struct addr *a, const char **cause)
 			return -1;
 		}
 		hostlen = (size_t)(colon - text);
-		if (hostlen >= sizeof(host)) {
-			*cause = "address too long";
-			return -1;
-		}
-		memcpy(host, text, hostlen);
 		port = colon + 1;
 	}
+	if (hostlen >= hostsz) {
+		*cause = "address too long";
+		return -1;
+	}
+	memcpy(host, text, hostlen);
 	host[hostlen] = '\0';
-
-	portnum = strtoul(port, &end, 10);
-	if (*port == '\0' || *end != '\0' || portnum > 65535 || port[0] == '-' || port[0] == '+') {
+	*portnum = strtoul(port, &end, 10);
+	if (*port < '0' || *port > '9' || *end != '\0' || *portnum > 65535) {
 		*cause = "port must be a number from 0 to 65535";
 		return -1;
 	}
+	return 0;
+}
 
+int
+addr_check(const char *text, const char **cause)
+{
+	char host[256];
+	unsigned long port;
+
+	if (addr_split(text, host, sizeof(host), &port, cause) == -1)
+		return -1;
+	for (const char *p = host; *p != '\0'; p++) {
+		if (!isalnum((unsigned char)*p) && strchr(".-_:%", *p) == NULL) {
+			*cause = "not an address or host name";
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int
+addr_parse(const char *text, struct addr *a, const char **cause)
+{
+	char host[256], port[8];
+	struct addrinfo hints, *res, *pick;
+	unsigned long portnum;
+
+	if (addr_check(text, cause) == -1 ||
+	    addr_split(text, host, sizeof(host), &portnum, cause) == -1)
+		return -1;
+	snprintf(port, sizeof(port), "%lu", portnum);
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
 	hints.ai_flags = AI_NUMERICSERV | AI_PASSIVE;
-	if (getaddrinfo(hostlen ? host : NULL, port, &hints, &res) != 0 || res == NULL) {
+	if (getaddrinfo(host[0] ? host : NULL, port, &hints, &res) != 0 || res == NULL) {
 		*cause = "cannot resolve host";
 		return -1;
 	}
 	/* ":port" means every address: prefer the IPv6 wildcard, which also
-	 * takes IPv4 unless the system sets IPV6_V6ONLY. */
-	struct addrinfo *pick = res;
-	if (hostlen == 0)
+	 * takes IPv4 (see listener_socket). */
+	pick = res;
+	if (host[0] == '\0')
 		for (struct addrinfo *ai = res; ai != NULL; ai = ai->ai_next)
 			if (ai->ai_family == AF_INET6)
 				pick = ai;

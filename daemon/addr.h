@@ -15,6 +15,9 @@ struct addr {
  * getaddrinfo (numeric ports only); the first result is used. */
 int addr_parse(const char *text, struct addr *a, const char **cause);
 
+/* The syntax alone, resolving nothing (for validating a configuration). */
+int addr_check(const char *text, const char **cause);
+
 /* "127.0.0.1:9020" / "[::1]:9020" into dst (ADDR_STRLEN bytes). */
 #define ADDR_STRLEN 64
 void addr_format(const struct sockaddr *sa, char *dst, size_t dstsz);

@@ -14,6 +14,7 @@ batch_new(void)
 
 	buf_init(&b->in);
 	buf_init(&b->out);
+	buf_init(&b->dead);
 	return b;
 }
 
@@ -24,6 +25,7 @@ batch_free(struct batch *b)
 		return;
 	buf_free(&b->in);
 	buf_free(&b->out);
+	buf_free(&b->dead);
 	free(b->recs);
 	free(b->peers);
 	free(b);

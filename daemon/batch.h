@@ -31,6 +31,8 @@ struct batch {
 	const void *last_peer_key; /* the source of peers[npeers-1] */
 
 	struct buf out;   /* JSON lines, filled by a worker */
+	struct buf dead;  /* dead letters, from the loop and the worker */
+	size_t ndead;
 	size_t lines;     /* records turned into lines */
 	size_t rejected;  /* records rejected by the worker */
 	int reopen;       /* reopen the output before writing this batch */
@@ -54,10 +56,5 @@ batch_payload(const struct batch *b, const struct batch_rec *r)
 }
 
 /* Bytes this batch accounts for in the in-flight limit. */
-static inline size_t
-batch_bytes(const struct batch *b)
-{
-	return b->in.len + b->out.len;
-}
 
 #endif

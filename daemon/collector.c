@@ -249,7 +249,7 @@ enum collector_exit
 collector_run(const struct config *cfg)
 {
 	struct collector c = {.cfg = cfg};
-	struct output *out;
+	struct output *out, *dead = NULL;
 	enum collector_exit rc;
 
 	log_hook_libevent();
@@ -262,11 +262,26 @@ collector_run(const struct config *cfg)
 		event_base_free(c.base);
 		return COLLECTOR_EXIT_FAILURE;
 	}
+	if (cfg->dead_letter[0] != '\0' &&
+	    (dead = output_open(cfg->dead_letter, cfg->output_mode)) == NULL) {
+		fprintf(stderr, "logcatcherd: cannot open dead_letter %s: %s\n", cfg->dead_letter,
+		    strerror(errno));
+		output_close(out);
+		event_base_free(c.base);
+		return COLLECTOR_EXIT_FAILURE;
+	}
 	c.output_name = output_path(out);
 	c.server = server_new(c.base, cfg);
 	c.pipeline = pipeline_new(c.base, out,
-	    &(struct pipeline_params){collector_workers(cfg), cfg->format, collector_progress, &c});
-	c.intake = intake_new(c.base, c.pipeline, cfg->max_inflight, server_pause, c.server);
+	    &(struct pipeline_params){
+		.workers = collector_workers(cfg),
+		.format = cfg->format,
+		.dead_letter = dead,
+		.on_progress = collector_progress,
+		.arg = &c,
+	    });
+	c.intake = intake_new(c.base, c.pipeline, cfg->max_inflight, dead != NULL, server_pause,
+	    c.server);
 	collector_add_signals(&c);
 
 	if (server_listen(c.server, c.intake) == -1) {

@@ -65,8 +65,11 @@ conn_pause(struct conn *c)
 void
 conn_resume(struct conn *c)
 {
+	/* With EV_PERSIST the idle timer restarts at every read. */
+	struct timeval idle = {(time_t)c->env->idle_timeout, 0};
+
 	if (!c->closed)
-		event_add(c->ev, NULL);
+		event_add(c->ev, c->env->idle_timeout ? &idle : NULL);
 }
 
 static void
@@ -90,6 +93,19 @@ conn_free_cb(evutil_socket_t fd, short what, void *arg)
 	free(c);
 }
 
+static void
+conn_drop_incomplete(struct conn *c, size_t rest)
+{
+	uint8_t hdr[LC_FRAME_HEADER] = {0};
+	const void *data = evbuffer_pullup(c->in, -1);
+
+	evbuffer_copyout(c->in, hdr, sizeof(hdr));
+	STATS_ADD(frames_incomplete, 1);
+	log_warnx("client %s: dropped an incomplete frame (%zu bytes)", c->peer, rest);
+	intake_reject(c->env->intake, c->peer, "incomplete frame at disconnect",
+	    rest >= LC_FRAME_HEADER ? framing_length(hdr) : 0, data, rest);
+}
+
 /* The one close path: count, log, release the socket now and the memory
  * once no callback of this connection can still be running. */
 static void
@@ -102,10 +118,8 @@ conn_close(struct conn *c, const char *reason)
 	c->closed = 1;
 	event_del(c->ev);
 	close(c->fd);
-	if (rest > 0) {
-		STATS_ADD(frames_incomplete, 1);
-		log_warnx("client %s: dropped an incomplete frame (%zu bytes)", c->peer, rest);
-	}
+	if (rest > 0)
+		conn_drop_incomplete(c, rest);
 	STATS_ADD(connections_closed, 1);
 	log_info("client %s disconnected (%s): %llu records, %llu bytes", c->peer, reason,
 	    (unsigned long long)c->records, (unsigned long long)c->bytes);
@@ -123,9 +137,13 @@ conn_frame(struct conn *c)
 	if (r.empty > 0) {
 		STATS_ADD(frames_empty, r.empty);
 		log_ratelimited("client %s: %zu zero-length frames skipped", c->peer, r.empty);
+		for (size_t i = 0; i < r.empty; i++)
+			intake_reject(c->env->intake, c->peer, "zero-length frame", 0, NULL, 0);
 	}
 	if (r.status == FRAME_TOO_BIG) {
 		STATS_ADD(frames_oversize, 1);
+		intake_reject(c->env->intake, c->peer, "frame exceeds max_record_size", r.bad_len,
+		    NULL, 0);
 		log_warnx("client %s: frame of %u bytes exceeds max_record_size (%u); closing, "
 			  "the stream cannot be resynchronised",
 		    c->peer, r.bad_len, c->env->max_record);
@@ -162,10 +180,15 @@ static void
 conn_read_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct conn *c = arg;
-	int r = conn_read(c, LC_READ_BUDGET);
+	int r;
 
 	(void)fd;
-	(void)what;
+	if (what & EV_TIMEOUT) {
+		STATS_ADD(connections_idle_closed, 1);
+		conn_close(c, "idle timeout");
+		return;
+	}
+	r = conn_read(c, LC_READ_BUDGET);
 	if (r == -1) {
 		conn_close(c, strerror(errno));
 		return;

@@ -18,6 +18,7 @@ struct conn_env {
 	struct event_base *base;
 	struct intake *intake;
 	uint32_t max_record;
+	unsigned idle_timeout; /* seconds without data before closing; 0 = never */
 	/* Told once, when the connection closes (before it is freed), with the
 	 * cookie given to conn_new. */
 	void (*on_close)(void *arg, void *cookie);

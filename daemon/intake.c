@@ -5,6 +5,7 @@
 #include <event2/event.h>
 
 #include "batch.h"
+#include "deadletter.h"
 #include "limits.h"
 #include "log.h"
 #include "pipeline.h"
@@ -17,6 +18,7 @@ struct intake {
 	struct event *flush_ev; /* runs after the reads already pending */
 	size_t high, low;
 	int paused;
+	int dead_letter;
 	intake_pause_fn pause;
 	void *arg;
 };
@@ -30,11 +32,12 @@ intake_flush_cb(evutil_socket_t fd, short what, void *arg)
 }
 
 struct intake *
-intake_new(struct event_base *base, struct pipeline *p, size_t max_inflight,
+intake_new(struct event_base *base, struct pipeline *p, size_t max_inflight, int dead_letter,
     intake_pause_fn pause, void *arg)
 {
 	struct intake *in = xcalloc(1, sizeof(*in));
 
+	in->dead_letter = dead_letter;
 	in->pipeline = p;
 	in->high = max_inflight;
 	in->low = max_inflight / 2;
@@ -109,6 +112,19 @@ intake_record(struct intake *in, const void *source, const char *peer, const voi
     uint32_t len)
 {
 	batch_add(intake_batch(in, len), source, peer, data, len);
+}
+
+void
+intake_reject(struct intake *in, const char *peer, const char *reason, uint64_t size,
+    const void *data, size_t len)
+{
+	struct batch *b;
+
+	if (!in->dead_letter)
+		return;
+	b = intake_batch(in, 0);
+	deadletter_append(&b->dead, peer, reason, size, data, len);
+	b->ndead++;
 }
 
 void

@@ -19,8 +19,9 @@ struct pipeline;
 /* pause(arg, 1) stops reading from every client, pause(arg, 0) resumes. */
 typedef void (*intake_pause_fn)(void *arg, int paused);
 
+/* dead_letter: whether rejects seen by the loop go to the dead-letter file. */
 struct intake *intake_new(struct event_base *base, struct pipeline *p, size_t max_inflight,
-    intake_pause_fn pause, void *arg);
+    int dead_letter, intake_pause_fn pause, void *arg);
 void intake_free(struct intake *in);
 
 /* A framing_sink: take one payload of len bytes from `from`. `source` is the
@@ -29,6 +30,12 @@ void intake_frame(struct intake *in, const void *source, const char *peer,
     struct evbuffer *from, uint32_t len);
 void intake_record(struct intake *in, const void *source, const char *peer, const void *data,
     uint32_t len);
+
+/* A frame the loop rejects (empty, oversize, incomplete, a bad datagram):
+ * `size` is what its header announced, data the bytes that did arrive.
+ * Goes to the dead-letter file, in order with the records around it. */
+void intake_reject(struct intake *in, const char *peer, const char *reason, uint64_t size,
+    const void *data, size_t len);
 
 /* Submit the open batch now. */
 void intake_flush(struct intake *in);

@@ -20,6 +20,9 @@ int jsonw_string(struct buf *out, const uint8_t *s, size_t len);
 /* Python float repr: shortest round-trip digits; "1.0", "1e+16", "1e-05". */
 void jsonw_double(struct buf *out, double v);
 
+/* A 64-bit integer in decimal. */
+void jsonw_int(struct buf *out, int64_t v);
+
 /* Base64 (RFC 4648, padded). */
 void jsonw_base64(struct buf *out, const uint8_t *data, size_t len);
 

@@ -12,6 +12,15 @@
 #define LC_MAX_OUTPUT_MODE 0777
 #define LC_LISTEN_BACKLOG 1024
 #define LC_MAX_LISTENERS 16
+#define LC_MAX_ALLOW 256
+
+/* Connections: beyond max_connections, or when fewer than LC_FD_RESERVE
+ * descriptors would be left under RLIMIT_NOFILE (for the output, the
+ * dead-letter file and reopening them), new clients are closed at once. */
+#define LC_DEFAULT_MAX_CONNECTIONS 10000
+#define LC_MAX_MAX_CONNECTIONS 1000000
+#define LC_FD_RESERVE 16
+#define LC_MAX_IDLE_TIMEOUT (7u * 24 * 3600)
 
 /* Framing: a 4-byte big-endian length before every payload. */
 #define LC_FRAME_HEADER 4
@@ -54,5 +63,9 @@
 #define LC_PICKLE_MAX_STACK 100000
 #define LC_PICKLE_MAX_MEMO 100000
 #define LC_PICKLE_MAX_OUTPUT (4u * 1024u * 1024u)
+/* Integers beyond 64 bits (LONG1/LONG4): bytes per number, and in total per
+ * record, since converting them to decimal costs time quadratic in size. */
+#define LC_PICKLE_MAX_LONG_BYTES 1024u
+#define LC_PICKLE_MAX_LONG_TOTAL (64u * 1024u)
 
 #endif

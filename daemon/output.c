@@ -102,7 +102,11 @@ output_replaced(const struct output *out)
 
 	if (out->path == NULL || fstat(out->fd, &open_st) == -1)
 		return 0;
+	if (open_st.st_nlink == 0)
+		return 1; /* deleted */
+	/* Renamed away with nothing at the path yet is a rotation in progress:
+	 * keep writing to it until SIGHUP. */
 	if (stat(out->path, &path_st) == -1)
-		return errno == ENOENT;
+		return 0;
 	return open_st.st_dev != path_st.st_dev || open_st.st_ino != path_st.st_ino;
 }

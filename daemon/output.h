@@ -26,8 +26,9 @@ int output_reopen(struct output *out);
 
 int output_sync(struct output *out);
 
-/* Whether the path no longer names the open file (deleted, or replaced by
- * another file): then the caller reopens, creating a new one. */
+/* Whether the open file was deleted, or another file now stands at its path:
+ * then the caller reopens. A file renamed away (a rotation waiting for its
+ * SIGHUP) is not replaced. */
 int output_replaced(const struct output *out);
 
 #endif

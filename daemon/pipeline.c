@@ -29,6 +29,7 @@
 #include <event2/event.h>
 
 #include "batch.h"
+#include "deadletter.h"
 #include "limits.h"
 #include "log.h"
 #include "output.h"
@@ -38,6 +39,7 @@
 
 struct pipeline {
 	struct output *out;
+	struct output *dead_letter;
 	enum record_format format;
 	struct event *progress_ev;
 	void (*on_progress)(void *);
@@ -95,6 +97,10 @@ pipeline_serialize(struct pipeline *p, struct batch *b)
 			continue;
 		}
 		by_reason[rej]++;
+		if (p->dead_letter != NULL) {
+			deadletter_append(&b->dead, b->peers[r->peer], reason, r->len, payload, r->len);
+			b->ndead++;
+		}
 		char sample[LOG_SAMPLE_BUFSZ];
 		log_sample(sample, sizeof(sample), payload, r->len);
 		log_ratelimited("rejected a record of %u bytes from %s: %s (starts \"%s\")", r->len,
@@ -109,6 +115,7 @@ pipeline_serialize(struct pipeline *p, struct batch *b)
 	}
 }
 
+/* Reopen the output (and the dead-letter file, rotated with it). */
 static void
 pipeline_reopen(struct pipeline *p, const char *what)
 {
@@ -118,6 +125,8 @@ pipeline_reopen(struct pipeline *p, const char *what)
 	}
 	log_info("%s %s", what, output_path(p->out));
 	STATS_ADD(reopens, 1);
+	if (p->dead_letter != NULL && output_reopen(p->dead_letter) == -1)
+		log_warn("cannot reopen %s", output_path(p->dead_letter));
 }
 
 static void
@@ -129,29 +138,21 @@ pipeline_backoff(unsigned *delay_ms)
 	*delay_ms = *delay_ms * 2 > LC_WRITE_RETRY_MAX_MS ? LC_WRITE_RETRY_MAX_MS : *delay_ms * 2;
 }
 
-/* Committer: write one batch, retrying on errors (records are held, never
+/* Committer: write data to out, retrying on errors (records are held, never
  * dropped) until it succeeds or the stop gives up. Returns 0 or -1. */
 static int
-pipeline_write(struct pipeline *p, struct batch *b)
+pipeline_write_retrying(struct pipeline *p, struct output *out, const struct buf *data)
 {
 	unsigned delay = LC_WRITE_RETRY_MIN_MS;
 	size_t done = 0;
 
-	if (b->reopen) {
-		pipeline_reopen(p, "reopened");
-	} else if (pipeline_now() != p->checked_at) {
-		/* At most once a second: was the file deleted or replaced? */
-		p->checked_at = pipeline_now();
-		if (output_replaced(p->out))
-			pipeline_reopen(p, "output file was deleted or replaced; created a new");
-	}
 	atomic_fetch_add(&p->heartbeat, 1);
-	while (output_write(p->out, b->out.data, b->out.len, &done) == -1) {
+	while (output_write(out, data->data, data->len, &done) == -1) {
 		atomic_fetch_add(&p->heartbeat, 1);
 		STATS_ADD(write_errors, 1);
 		if (!p->write_failing) {
 			log_warn("cannot write to %s; holding records and retrying",
-			    output_path(p->out));
+			    output_path(out));
 			p->write_failing = 1;
 			atomic_store(&p->failing_since, pipeline_now());
 		}
@@ -162,9 +163,31 @@ pipeline_write(struct pipeline *p, struct batch *b)
 			return -1;
 	}
 	if (p->write_failing) {
-		log_warnx("writing to %s again", output_path(p->out));
+		log_warnx("writing to %s again", output_path(out));
 		p->write_failing = 0;
 		atomic_store(&p->failing_since, 0);
+	}
+	return 0;
+}
+
+/* Committer: one batch, its lines then its dead letters. */
+static int
+pipeline_write(struct pipeline *p, struct batch *b)
+{
+	if (b->reopen) {
+		pipeline_reopen(p, "reopened");
+	} else if (pipeline_now() != p->checked_at) {
+		/* At most once a second: was the file deleted or replaced? */
+		p->checked_at = pipeline_now();
+		if (output_replaced(p->out))
+			pipeline_reopen(p, "output file was deleted or replaced; created a new");
+	}
+	if (pipeline_write_retrying(p, p->out, &b->out) == -1)
+		return -1;
+	if (p->dead_letter != NULL && b->dead.len > 0) {
+		if (pipeline_write_retrying(p, p->dead_letter, &b->dead) == -1)
+			return -1;
+		STATS_ADD(dead_letters, b->ndead);
 	}
 	return 0;
 }
@@ -268,6 +291,7 @@ pipeline_new(struct event_base *base, struct output *out, const struct pipeline_
 	sigset_t all, old;
 
 	p->out = out;
+	p->dead_letter = params->dead_letter;
 	p->format = params->format;
 	p->on_progress = params->on_progress;
 	p->arg = params->arg;
@@ -390,6 +414,7 @@ pipeline_finish(struct pipeline *p)
 	for (unsigned i = 0; i < p->nthreads; i++)
 		pthread_join(p->threads[i], NULL);
 
+	output_close(p->dead_letter);
 	event_free(p->progress_ev);
 	pthread_mutex_destroy(&p->queue_lock);
 	pthread_cond_destroy(&p->queue_cond);

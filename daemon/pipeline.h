@@ -20,6 +20,7 @@ struct pipeline;
 struct pipeline_params {
 	unsigned workers;
 	enum record_format format;
+	struct output *dead_letter; /* or NULL; owned by the pipeline */
 	/* Called in the loop thread after batches were committed. */
 	void (*on_progress)(void *arg);
 	void *arg;
@@ -65,8 +66,8 @@ int pipeline_done(const struct pipeline *p, uint64_t ticket);
 /* Stop retrying failed writes: for a stop that has run out of time. */
 void pipeline_abandon(struct pipeline *p);
 
-/* Join the workers (after pipeline_idle) and return the output to the
- * caller, for the trailer. */
+/* Join the workers (after pipeline_idle), close the dead-letter file and
+ * return the output to the caller, for the trailer. */
 struct output *pipeline_finish(struct pipeline *p);
 
 #endif

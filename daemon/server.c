@@ -1,9 +1,12 @@
 #include "server.h"
 
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <sys/queue.h>
 #include <unistd.h>
 
+#include "acl.h"
+#include "addr.h"
 #include "config.h"
 #include "conn.h"
 #include "intake.h"
@@ -31,6 +34,8 @@ struct server {
 	size_t nudps;
 	struct server_conns conns;
 	size_t nconns;
+	size_t max_conns; /* max_connections, lowered to fit the fd limit */
+	struct acl acl;
 	int paused;
 };
 
@@ -45,16 +50,72 @@ server_conn_closed(void *arg, void *cookie)
 	srv->nconns--;
 }
 
+/* Close a client at once, before reading anything from it. */
+static void
+server_refuse(int fd, const struct sockaddr *peer, const char *why)
+{
+	char name[ADDR_STRLEN];
+
+	addr_format(peer, name, sizeof(name));
+	log_ratelimited("refusing client %s: %s", name, why);
+	close(fd);
+}
+
 static void
 server_accept(void *arg, int fd, const struct sockaddr *peer)
 {
 	struct server *srv = arg;
-	struct server_conn *sc = xcalloc(1, sizeof(*sc));
+	struct server_conn *sc;
 
 	STATS_ADD(connections_accepted, 1);
+	if (!acl_allows(&srv->acl, peer)) {
+		STATS_ADD(connections_rejected_allow, 1);
+		server_refuse(fd, peer, "not in allow");
+		return;
+	}
+	if (srv->nconns >= srv->max_conns) {
+		STATS_ADD(connections_rejected_limit, 1);
+		server_refuse(fd, peer, "too many connections (max_connections or fd limit)");
+		return;
+	}
+	sc = xcalloc(1, sizeof(*sc));
 	TAILQ_INSERT_TAIL(&srv->conns, sc, entry);
 	sc->conn = conn_new(&srv->env, fd, peer, srv->paused, sc);
 	srv->nconns++;
+}
+
+/*
+ * Raise the descriptor limit to its hard maximum and fit max_connections
+ * under it, keeping LC_FD_RESERVE descriptors (and those already open) for
+ * the output, the dead-letter file and their reopening.
+ */
+static size_t
+server_connection_budget(unsigned max_connections)
+{
+	struct rlimit rl;
+	size_t budget;
+	int probe;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
+		return max_connections;
+	if (rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+		getrlimit(RLIMIT_NOFILE, &rl);
+	}
+	/* The lowest free descriptor tells how many are already in use. */
+	probe = dup(STDERR_FILENO);
+	if (probe != -1)
+		close(probe);
+	if (rl.rlim_cur == RLIM_INFINITY)
+		return max_connections;
+	budget = rl.rlim_cur > (rlim_t)(probe + LC_FD_RESERVE)
+	    ? (size_t)(rl.rlim_cur - (rlim_t)(probe + LC_FD_RESERVE))
+	    : 1;
+	if (budget < max_connections)
+		log_warnx("max_connections is %u but the descriptor limit (%llu) allows %zu",
+		    max_connections, (unsigned long long)rl.rlim_cur, budget);
+	return budget < max_connections ? budget : max_connections;
 }
 
 struct server *
@@ -65,6 +126,8 @@ server_new(struct event_base *base, const struct config *cfg)
 	srv->base = base;
 	srv->cfg = cfg;
 	TAILQ_INIT(&srv->conns);
+	srv->max_conns = server_connection_budget(cfg->max_connections);
+	acl_init(&srv->acl, cfg->allow, cfg->nallow);
 	return srv;
 }
 
@@ -72,7 +135,8 @@ static void
 server_adopt(struct server *srv, int fd, int udp, struct intake *intake)
 {
 	if (udp)
-		srv->udps[srv->nudps++] = udp_adopt(srv->base, fd, intake, srv->env.max_record);
+		srv->udps[srv->nudps++] =
+		    udp_adopt(srv->base, fd, intake, srv->env.max_record, &srv->acl);
 	else
 		srv->listeners[srv->nlisteners++] =
 		    listener_adopt(srv->base, fd, server_accept, srv);
@@ -88,6 +152,7 @@ server_listen(struct server *srv, struct intake *intake)
 	srv->env.base = srv->base;
 	srv->env.intake = intake;
 	srv->env.max_record = (uint32_t)cfg->max_record_size;
+	srv->env.idle_timeout = cfg->idle_timeout;
 	srv->env.on_close = server_conn_closed;
 	srv->env.arg = srv;
 	if (cfg->nlisten + cfg->nlisten_udp > LC_MAX_LISTENERS) {
@@ -113,7 +178,7 @@ server_listen(struct server *srv, struct intake *intake)
 	}
 	for (size_t i = 0; i < cfg->nlisten_udp; i++) {
 		struct udp *u = udp_bind(srv->base, cfg->listen_udp[i], intake,
-		    srv->env.max_record);
+		    srv->env.max_record, &srv->acl);
 
 		if (u == NULL)
 			return -1;
@@ -167,5 +232,6 @@ server_free(struct server *srv)
 	if (srv == NULL)
 		return;
 	server_stop_inputs(srv);
+	acl_free(&srv->acl);
 	free(srv);
 }

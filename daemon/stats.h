@@ -23,6 +23,11 @@
 	X(bytes_in, "bytes read from clients")                                             \
 	X(connections_accepted, "TCP connections accepted")                                \
 	X(connections_closed, "TCP connections closed")                                    \
+	X(connections_rejected_limit, "connections closed at once: max_connections or fds") \
+	X(connections_rejected_allow, "connections closed at once: peer not in allow")     \
+	X(connections_idle_closed, "connections closed after idle_timeout")                \
+	X(datagrams_rejected_allow, "UDP datagrams ignored: peer not in allow")            \
+	X(dead_letters, "rejected records written to the dead-letter file")                \
 	X(backpressure_pauses, "times reading paused for the in-flight limit")             \
 	X(write_errors, "failed writes to the output (retried)")                           \
 	X(reopens, "output reopens (SIGHUP)")

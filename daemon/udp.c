@@ -8,6 +8,7 @@
 
 #include <event2/event.h>
 
+#include "acl.h"
 #include "addr.h"
 #include "framing.h"
 #include "intake.h"
@@ -26,6 +27,7 @@ struct udp {
 	struct event *ev;
 	struct intake *intake;
 	uint32_t max_record;
+	const struct acl *acl;
 	uint8_t *buf;
 };
 
@@ -47,11 +49,17 @@ udp_read(struct udp *u, int budget)
 			return;
 		}
 		STATS_ADD(bytes_in, (uint64_t)n);
+		if (!acl_allows(u->acl, (struct sockaddr *)&ss)) {
+			STATS_ADD(datagrams_rejected_allow, 1);
+			continue;
+		}
 		addr_format((struct sockaddr *)&ss, peer, sizeof(peer));
 		len = n >= LC_FRAME_HEADER ? framing_length(u->buf) : 0;
 		if (n > UDP_MAX_DATAGRAM || n < LC_FRAME_HEADER + 1 ||
 		    len != (size_t)n - LC_FRAME_HEADER || len > u->max_record) {
 			STATS_ADD(datagrams_invalid, 1);
+			intake_reject(u->intake, peer, "datagram does not hold one frame", len, u->buf,
+			    n > UDP_MAX_DATAGRAM ? UDP_MAX_DATAGRAM : (size_t)n);
 			log_ratelimited("udp %s: datagram of %zd bytes does not hold one frame "
 					"(length prefix %u)",
 			    peer, n, len);
@@ -71,10 +79,12 @@ udp_read_cb(evutil_socket_t fd, short what, void *arg)
 }
 
 struct udp *
-udp_adopt(struct event_base *base, int fd, struct intake *intake, uint32_t max_record)
+udp_adopt(struct event_base *base, int fd, struct intake *intake, uint32_t max_record,
+    const struct acl *acl)
 {
 	struct udp *u = xcalloc(1, sizeof(*u));
 
+	u->acl = acl;
 	u->fd = fd;
 	u->intake = intake;
 	u->max_record = max_record;
@@ -88,13 +98,14 @@ udp_adopt(struct event_base *base, int fd, struct intake *intake, uint32_t max_r
 }
 
 struct udp *
-udp_bind(struct event_base *base, const char *text, struct intake *intake, uint32_t max_record)
+udp_bind(struct event_base *base, const char *text, struct intake *intake, uint32_t max_record,
+    const struct acl *acl)
 {
 	int fd = listener_socket(text, SOCK_DGRAM);
 
 	if (fd == -1)
 		return NULL;
-	return udp_adopt(base, fd, intake, max_record);
+	return udp_adopt(base, fd, intake, max_record, acl);
 }
 
 void

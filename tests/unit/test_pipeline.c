@@ -36,7 +36,8 @@ static struct pipeline *
 start(struct event_base *base, const char *path, unsigned workers)
 {
 	struct output *out = output_open(path, 0600);
-	struct pipeline_params params = {workers, FORMAT_AUTO, no_progress, NULL};
+	struct pipeline_params params = {
+	    .workers = workers, .format = FORMAT_AUTO, .on_progress = no_progress};
 
 	assert_non_null(out);
 	return pipeline_new(base, out, &params);

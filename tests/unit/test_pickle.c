@@ -1,0 +1,380 @@
+/*
+ * The pickle decoder: opcodes of every protocol, the $-descriptions, and
+ * rejection of hostile input with the right reason. The golden test
+ * (pickle_golden.py) covers real CPython output of protocols 0-5; these pin
+ * single opcodes and edge cases, and the fuzzer's finds (test_fuzz_*).
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "limits.h"
+#include "pickle.h"
+
+#define P(lit) (const uint8_t *)(lit), sizeof(lit) - 1
+
+static void
+expect_json(const uint8_t *data, size_t len, const char *want)
+{
+	struct buf out;
+	const char *detail = NULL;
+	enum pickle_error err;
+
+	buf_init(&out);
+	err = pickle_to_json(data, len, &out, &detail);
+	if (err != PICKLE_OK || out.len != strlen(want) || memcmp(out.data, want, out.len) != 0) {
+		print_error("got %s (%s) %.*s\nwant %s\n", pickle_error_name(err), detail,
+		    (int)out.len, out.data, want);
+		buf_free(&out);
+		fail();
+	}
+	buf_free(&out);
+}
+
+static void
+expect_error(const uint8_t *data, size_t len, enum pickle_error want)
+{
+	struct buf out;
+	const char *detail = NULL;
+	enum pickle_error err;
+
+	buf_init(&out);
+	buf_puts(&out, "prefix");
+	err = pickle_to_json(data, len, &out, &detail);
+	if (err != want) {
+		print_error("got %s (%s), wanted %s\n", pickle_error_name(err),
+		    detail ? detail : "-", pickle_error_name(want));
+		buf_free(&out);
+		fail();
+	}
+	assert_non_null(detail);
+	assert_int_equal(out.len, 6); /* output left as it was */
+	assert_memory_equal(out.data, "prefix", 6);
+	buf_free(&out);
+}
+
+/* What logging.handlers.SocketHandler sends (protocol 1), abridged. */
+static void
+test_protocol1_record(void **state)
+{
+	(void)state;
+	expect_json(P("}q\x00(X\x04\x00\x00\x00nameq\x01X\x03\x00\x00\x00" "appq\x02"
+		      "X\x07\x00\x00\x00levelnoq\x03K\x14X\x05\x00\x00\x00msecsq\x04"
+		      "G@\x84\x00\x00\x00\x00\x00\x00X\x06\x00\x00\x00threadq\x05"
+		      "L140491807619968L\nX\x04\x00\x00\x00" "argsq\x06Nu."),
+	    "{\"name\":\"app\",\"levelno\":20,\"msecs\":640.0,\"thread\":140491807619968,"
+	    "\"args\":null}");
+}
+
+/* Protocol 0: (dp0 ... with INT bools, LONG, FLOAT nan, PUT/GET. */
+static void
+test_protocol0_text_opcodes(void **state)
+{
+	(void)state;
+	expect_json(P("(dp0\nVa\np1\nI01\nsVb\np2\nI00\nsVc\np3\nI-42\nsVd\np4\n"
+		      "L-123456789012345678901234567890L\nsVe\np5\nFnan\nsVf\np6\nF-0.0\n"
+		      "sVg\np7\ng1\nsVh\n(lp8\nI1\naF1e+16\nas."),
+	    "{\"a\":true,\"b\":false,\"c\":-42,\"d\":-123456789012345678901234567890,"
+	    "\"e\":null,\"f\":-0.0,\"g\":\"a\",\"h\":[1,1e+16]}");
+}
+
+/* UNICODE is raw-unicode-escape: latin-1 bytes, \u and \U escapes, and
+ * lone surrogates that must come out as \udXXX. */
+static void
+test_protocol0_unicode(void **state)
+{
+	(void)state;
+	expect_json(P("(dVk\nVcaf\xe9 \\u0430\\U0001f600 \\udce9 \\\\u0041 \\u005c\ns."),
+	    "{\"k\":\"caf\xc3\xa9 \xd0\xb0\xf0\x9f\x98\x80 \\udce9 \\\\\\\\u0041 \\\\\"}");
+	expect_error(P("(dVk\nV\\u12\ns."), PICKLE_ERR_VALUE);
+	expect_error(P("(dVk\nV\\U00110000\ns."), PICKLE_ERR_VALUE);
+}
+
+static void
+test_integers(void **state)
+{
+	(void)state;
+	/* LONG1: 2**63 (needs 9 bytes), -2**63, -1, 0; LONG4; BININT negative. */
+	expect_json(P("\x80\x02}(X\x01\x00\x00\x00" "a\x8a\x09\x00\x00\x00\x00\x00\x00\x00\x80\x00"
+		      "X\x01\x00\x00\x00" "b\x8a\x08\x00\x00\x00\x00\x00\x00\x00\x80"
+		      "X\x01\x00\x00\x00" "c\x8a\x01\xff"
+		      "X\x01\x00\x00\x00" "d\x8a\x00"
+		      "X\x01\x00\x00\x00" "e\x8b\x0a\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\xff"
+		      "X\x01\x00\x00\x00" "fJ\xfe\xff\xff\xff"
+		      "X\x01\x00\x00\x00gM\xff\xffu."),
+	    "{\"a\":9223372036854775808,\"b\":-9223372036854775808,\"c\":-1,\"d\":0,"
+	    "\"e\":-4722366482869645213696,\"f\":-2,\"g\":65535}");
+	/* Text forms at the int64 edges and beyond. */
+	expect_json(P("(dVa\nI9223372036854775807\nsVb\nL-9223372036854775808L\nsVc\n"
+		      "I9223372036854775808\nsVd\nL0L\ns."),
+	    "{\"a\":9223372036854775807,\"b\":-9223372036854775808,\"c\":9223372036854775808,"
+	    "\"d\":0}");
+	expect_error(P("(dVa\nI010\ns."), PICKLE_ERR_VALUE); /* octal in C, error in Python */
+	expect_error(P("(dVa\nI0x10\ns."), PICKLE_ERR_VALUE);
+	expect_error(P("(dVa\nL\ns."), PICKLE_ERR_VALUE);
+}
+
+/* Over LC_PICKLE_MAX_LONG_BYTES: rejected, not converted for seconds. */
+static void
+test_huge_long_rejected(void **state)
+{
+	size_t n = LC_PICKLE_MAX_LONG_BYTES + 1, len = 11 + n + 2;
+	uint8_t *p = calloc(1, len);
+
+	(void)state;
+	memcpy(p, "}X\x01\x00\x00\x00k\x8b", 8);
+	p[8] = (uint8_t)n;
+	p[9] = (uint8_t)(n >> 8);
+	memcpy(p + 12 + n - 1, "s.", 2);
+	expect_error(p, len - 1, PICKLE_ERR_TOO_BIG);
+	free(p);
+}
+
+/* Keys become strings as json.dumps makes them; tuples are arrays. */
+static void
+test_dict_keys(void **state)
+{
+	(void)state;
+	expect_json(P("\x80\x04}(K\x01K\x02G?\xf8\x00\x00\x00\x00\x00\x00K\x03\x88K\x04NK\x05"
+		      "Fnan\nK\x06K\x01K\x02\x86K\x07\x8a\x09\x00\x00\x00\x00\x00\x00\x00\x80\x00"
+		      "K\x08u."),
+	    "{\"1\":2,\"1.5\":3,\"true\":4,\"null\":5,\"NaN\":6,\"[1,2]\":7,"
+	    "\"9223372036854775808\":8}");
+	expect_error(P("}]Ns."), PICKLE_ERR_KEY);
+	expect_error(P("}}Ns."), PICKLE_ERR_KEY);
+}
+
+/* bytes/bytearray: protocol 3+ opcodes and the protocol 0-2 REDUCE forms. */
+static void
+test_bytes(void **state)
+{
+	(void)state;
+	expect_json(P("\x80\x05}(\x8c\x01" "aC\x03\x00\xff\x61\x8c\x01" "b\x96\x02\x00\x00\x00\x00\x00\x00"
+		      "\x00xy\x8c\x01" "cB\x00\x00\x00\x00u."),
+	    "{\"a\":{\"$bytes\":\"AP9h\"},\"b\":{\"$bytearray\":\"eHk=\"},\"c\":{\"$bytes\":\"\"}}");
+	expect_json(P("(dVa\nc_codecs\nencode\n(V\xff\\u0000a\nVlatin1\ntRs"
+		      "Vb\nc__builtin__\nbytearray\n(c_codecs\nencode\n(Vxy\nVlatin1\ntRtRs"
+		      "Vc\nc__builtin__\nbytes\n(tRs."),
+	    "{\"a\":{\"$bytes\":\"/wBh\"},\"b\":{\"$bytearray\":\"eHk=\"},\"c\":{\"$bytes\":\"\"}}");
+	/* Text beyond latin-1 cannot be bytes (Python raises too). */
+	expect_error(P("(dVa\nc_codecs\nencode\n(V\\u0100\nVlatin1\ntRs."), PICKLE_ERR_VALUE);
+}
+
+static void
+test_sets(void **state)
+{
+	(void)state;
+	expect_json(P("\x80\x04}(\x8c\x01s\x8f(K\x01K\x02\x90\x8c\x01" "f(K\x03\x91\x8c\x01" "e\x8fu."),
+	    "{\"s\":{\"$set\":[1,2]},\"f\":{\"$frozenset\":[3]},\"e\":{\"$set\":[]}}");
+	expect_json(P("}(X\x01\x00\x00\x00sc__builtin__\nset\n(]q\x01(K\x01K\x02" "etR"
+		      "X\x01\x00\x00\x00" "fc__builtin__\nfrozenset\n(h\x01tRu."),
+	    "{\"s\":{\"$set\":[1,2]},\"f\":{\"$frozenset\":[1,2]}}");
+	/* ADDITEMS on a set made by REDUCE would change the list it shares. */
+	expect_error(P("}X\x01\x00\x00\x00sc__builtin__\nset\n(]tR(K\x01\x90s."), PICKLE_ERR_STACK);
+	expect_error(P("}X\x01\x00\x00\x00s\x8f(]\x90s."), PICKLE_ERR_KEY);
+}
+
+/* Objects are described, never built. */
+static void
+test_objects_described(void **state)
+{
+	(void)state;
+	/* datetime (REDUCE), with BUILD state and Python 2 module names. */
+	expect_json(P("}(X\x01\x00\x00\x00" "dcdatetime\ndate\nC\x04\x07\xe4\x02\x1d\x85R"
+		      "X\x01\x00\x00\x00occopy_reg\n_reconstructor\n(c__main__\nThing\n"
+		      "c__builtin__\nobject\nNtR}X\x01\x00\x00\x00" "aK\x01sb"
+		      "X\x01\x00\x00\x00" "ec__builtin__\ngetattr\n(c__main__\nColor\nX\x03\x00\x00\x00REDtR"
+		      "X\x01\x00\x00\x00gX\x01\x00\x00\x00" "ecos\nsystem\n\x86u."),
+	    "{\"d\":{\"$call\":\"datetime.date\",\"$args\":[{\"$bytes\":\"B+QCHQ==\"}]},"
+	    "\"o\":{\"$call\":\"__main__.Thing\",\"$args\":[],\"$state\":{\"a\":1}},"
+	    "\"e\":{\"$global\":\"__main__.Color.RED\"},"
+	    "\"g\":[\"e\",{\"$global\":\"os.system\"}]}");
+	/* NEWOBJ_EX, STACK_GLOBAL, items added to an object, INST and OBJ. */
+	expect_json(P("\x80\x04}(\x8c\x01n\x8c\x01m\x8c\x01" "C\x93)}\x8c\x01kK\x01s\x92"
+		      "\x8c\x01l\x8c\x01m\x8c\x01L\x93)\x81K\x01" "a(K\x02K\x03" "e"
+		      "\x8c\x01i(K\x01im\nI\n\x8c\x01o(\x8c\x01m\x8c\x01O\x93K\x02ou."),
+	    "{\"n\":{\"$call\":\"m.C\",\"$args\":[],\"$kwargs\":{\"k\":1}},"
+	    "\"l\":{\"$call\":\"m.L\",\"$args\":[],\"$listitems\":[1,2,3]},"
+	    "\"i\":{\"$call\":\"m.I\",\"$args\":[1]},\"o\":{\"$call\":\"m.O\",\"$args\":[2]}}");
+	expect_error(P("}X\x01\x00\x00\x00" "a]}bs."), PICKLE_ERR_STACK); /* BUILD on a list */
+	expect_error(P("\x80\x04}X\x01\x00\x00\x00" "aK\x01K\x02\x93s."), PICKLE_ERR_VALUE);
+}
+
+/* Shared references are expanded; a cycle is described once, not looped. */
+static void
+test_memo_and_cycles(void **state)
+{
+	(void)state;
+	expect_json(P("}(X\x01\x00\x00\x00" "a]q\x01K\x01" "aX\x01\x00\x00\x00" "bh\x01u."),
+	    "{\"a\":[1],\"b\":[1]}");
+	expect_json(P("\x80\x04}\x8c\x01l]\x94K\x01" "ah\x00" "as."),
+	    "{\"l\":[1,{\"$recursion\":true}]}");
+	expect_json(P("}q\x00X\x01\x00\x00\x00" "dh\x00s."), "{\"d\":{\"$recursion\":true}}");
+	expect_error(P("}h\x00."), PICKLE_ERR_MEMO);
+	expect_error(P("}q\x01h\x00."), PICKLE_ERR_MEMO);
+	expect_error(P("}r\xa0\x86\x01\x00."), PICKLE_ERR_MEMO); /* 100000: over the limit */
+	expect_error(P("(dp99999999999\n."), PICKLE_ERR_MEMO);
+	expect_error(P("q\x00}."), PICKLE_ERR_STACK); /* PUT with nothing to store */
+}
+
+/* Python 2 str: escapes decoded; UTF-8 kept, anything else read as latin-1. */
+static void
+test_python2_strings(void **state)
+{
+	(void)state;
+	expect_json(P("(dS'a'\nS'x\\'\\n\\x41\\101\\q'\nsU\x01" "bT\x02\x00\x00\x00\xc3\xa9s"
+		      "U\x01" "cU\x01\xe9s."),
+	    "{\"a\":\"x'\\nAA\\\\q\",\"b\":\"\xc3\xa9\",\"c\":\"\xc3\xa9\"}");
+	expect_error(P("(dS'a\nI1\ns."), PICKLE_ERR_VALUE);
+	expect_error(P("(dS'\\x4'\nI1\ns."), PICKLE_ERR_VALUE);
+}
+
+static void
+test_frames_and_protocol(void **state)
+{
+	(void)state;
+	expect_json(P("\x80\x04\x95\x0a\x00\x00\x00\x00\x00\x00\x00}\x94\x8c\x01" "a\x94K\x01s."),
+	    "{\"a\":1}");
+	expect_error(P("\x80\x04\x95\xff\x00\x00\x00\x00\x00\x00\x00}."), PICKLE_ERR_TRUNCATED);
+	expect_error(P("\x80\x06}."), PICKLE_ERR_OPCODE);
+}
+
+static void
+test_rejections(void **state)
+{
+	(void)state;
+	expect_error(P(""), PICKLE_ERR_TRUNCATED);
+	expect_error(P("}"), PICKLE_ERR_TRUNCATED);
+	expect_error(P("}X\x05\x00\x00\x00" "ab"), PICKLE_ERR_TRUNCATED);
+	expect_error(P("}X\xff\xff\xff\xff."), PICKLE_ERR_TRUNCATED);
+	expect_error(P("}\x8d\xff\xff\xff\xff\xff\xff\xff\xff."), PICKLE_ERR_TRUNCATED);
+	expect_error(P("(dVa\nI1"), PICKLE_ERR_TRUNCATED);
+	expect_error(P("]."), PICKLE_ERR_NOT_DICT);
+	expect_error(P("N."), PICKLE_ERR_NOT_DICT);
+	expect_error(P("}.."), PICKLE_ERR_TRAILING);
+	expect_error(P("}.\n"), PICKLE_ERR_TRAILING);
+	expect_error(P("(}."), PICKLE_ERR_STACK); /* STOP with an open MARK */
+	expect_error(P("}}."), PICKLE_ERR_STACK);
+	expect_error(P("."), PICKLE_ERR_STACK);
+	expect_error(P("}s."), PICKLE_ERR_STACK);
+	expect_error(P("}(K"), PICKLE_ERR_TRUNCATED);
+	expect_error(P("}(K\x01u."), PICKLE_ERR_STACK);  /* odd SETITEMS */
+	expect_error(P("}(K\x01K\x02s."), PICKLE_ERR_STACK); /* SETITEM across a MARK */
+	expect_error(P("}X\x01\x00\x00\x00" "a(K\x01\x85s."), PICKLE_ERR_STACK);
+	expect_error(P("\xff."), PICKLE_ERR_OPCODE);
+	expect_error(P("}P0\n."), PICKLE_ERR_OPCODE);  /* PERSID */
+	expect_error(P("}\x82\x01."), PICKLE_ERR_OPCODE); /* EXT1 */
+	expect_error(P("}X\x01\x00\x00\x00" "aX\x01\x00\x00\x00\xffs."), PICKLE_ERR_UTF8);
+	expect_error(P("}X\x01\x00\x00\x00" "aX\x02\x00\x00\x00\xed\xa0s."), PICKLE_ERR_UTF8);
+	expect_error(P("(dVa\nFnope\ns."), PICKLE_ERR_VALUE);
+	expect_error(P("(dVa\nF1.5 \ns."), PICKLE_ERR_VALUE);
+}
+
+/* A chain of nested lists deeper than the limit. */
+static void
+test_depth_limit(void **state)
+{
+	size_t depth = LC_PICKLE_MAX_DEPTH + 5, len = 0;
+	uint8_t *p = malloc(2 * depth + 16);
+
+	(void)state;
+	memcpy(p, "}X\x01\x00\x00\x00k", 7);
+	len = 7;
+	memset(p + len, ']', depth);
+	len += depth;
+	memset(p + len, 'a', depth - 1);
+	len += depth - 1;
+	memcpy(p + len, "s.", 2);
+	expect_error(p, len + 2, PICKLE_ERR_DEPTH);
+	free(p);
+}
+
+/* MARK flood and stack flood stop at the limits. */
+static void
+test_stack_limit(void **state)
+{
+	size_t n = LC_PICKLE_MAX_STACK + 2;
+	uint8_t *p = malloc(n + 2);
+
+	(void)state;
+	memset(p, '(', n);
+	expect_error(p, n, PICKLE_ERR_STACK);
+	memset(p, 'N', n);
+	expect_error(p, n, PICKLE_ERR_STACK);
+	free(p);
+}
+
+/* Each level holds the previous one twice: 2^60 values if expanded. The
+ * output limit stops it quickly. */
+static void
+test_shared_reference_bomb(void **state)
+{
+	uint8_t p[16 + 60 * 9];
+	size_t len = 0;
+
+	(void)state;
+	memcpy(p, "}X\x01\x00\x00\x00k]q\x00", 10);
+	len = 10;
+	for (int i = 0; i < 60; i++) {
+		/* drop prev, push [prev, prev] as the new memo 0 */
+		memcpy(p + len, "0(h\x00h\x00lq\x00", 9);
+		len += 9;
+	}
+	memcpy(p + len, "s.", 2);
+	expect_error(p, len + 2, PICKLE_ERR_TOO_BIG);
+}
+
+static void
+test_sniff(void **state)
+{
+	(void)state;
+	assert_true(pickle_sniff(P("\x80\x02}")));
+	assert_true(pickle_sniff(P("}q\x00")));
+	assert_true(pickle_sniff(P("(dp0\n")));
+	assert_false(pickle_sniff(P("{\"a\":1}")));
+	assert_false(pickle_sniff(P(" {")));
+	assert_false(pickle_sniff(P("")));
+}
+
+static void
+test_error_names(void **state)
+{
+	(void)state;
+	for (int e = 0; e < PICKLE_ERR_COUNT; e++) {
+		assert_non_null(pickle_error_name((enum pickle_error)e));
+		assert_string_not_equal(pickle_error_name((enum pickle_error)e), "unknown");
+	}
+	assert_string_equal(pickle_error_name(PICKLE_ERR_COUNT), "unknown");
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_protocol1_record),
+	    cmocka_unit_test(test_protocol0_text_opcodes),
+	    cmocka_unit_test(test_protocol0_unicode),
+	    cmocka_unit_test(test_integers),
+	    cmocka_unit_test(test_huge_long_rejected),
+	    cmocka_unit_test(test_dict_keys),
+	    cmocka_unit_test(test_bytes),
+	    cmocka_unit_test(test_sets),
+	    cmocka_unit_test(test_objects_described),
+	    cmocka_unit_test(test_memo_and_cycles),
+	    cmocka_unit_test(test_python2_strings),
+	    cmocka_unit_test(test_frames_and_protocol),
+	    cmocka_unit_test(test_rejections),
+	    cmocka_unit_test(test_depth_limit),
+	    cmocka_unit_test(test_stack_limit),
+	    cmocka_unit_test(test_shared_reference_bomb),
+	    cmocka_unit_test(test_sniff),
+	    cmocka_unit_test(test_error_names),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
