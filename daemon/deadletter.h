@@ -5,6 +5,8 @@
  *    "reason":"invalid JSON","size":9,"payload_base64":"bm90IGpzb24="}
  * "size" is the frame's announced payload size; "payload_base64" holds the
  * bytes that arrived (none for an oversize frame, which is never buffered).
+ * Dead letters are written batch by batch, in order; within a batch those
+ * the loop rejected (framing) come before those a worker rejected (payload).
  */
 #ifndef LC_DEADLETTER_H
 #define LC_DEADLETTER_H

@@ -329,6 +329,21 @@ test_shared_reference_bomb(void **state)
 	expect_error(p, len + 2, PICKLE_ERR_TOO_BIG);
 }
 
+/*
+ * Fuzzer find: the seed extra_surrogates_p4 made the fuzz target abort. The
+ * decoder was right (\udce9 is valid JSON, what json.dumps writes) and the
+ * target's cJSON check was wrong; it now checks the grammar itself. Pinned:
+ * BINUNICODE and SHORT_BINUNICODE surrogates, alone and as a pair.
+ */
+static void
+test_fuzz_lone_surrogate_output(void **state)
+{
+	(void)state;
+	expect_json(P("\x80\x04}(\x8c\x02" "fsX\x06\x00\x00\x00" "caf\xed\xb3\xa9"
+		      "\x8c\x04pair\x8c\x06\xed\xa0\xbd\xed\xb8\x80u."),
+	    "{\"fs\":\"caf\\udce9\",\"pair\":\"\\ud83d\\ude00\"}");
+}
+
 static void
 test_sniff(void **state)
 {
@@ -372,6 +387,7 @@ main(void)
 	    cmocka_unit_test(test_depth_limit),
 	    cmocka_unit_test(test_stack_limit),
 	    cmocka_unit_test(test_shared_reference_bomb),
+	    cmocka_unit_test(test_fuzz_lone_surrogate_output),
 	    cmocka_unit_test(test_sniff),
 	    cmocka_unit_test(test_error_names),
 	};

@@ -1,0 +1,113 @@
+"""Limits and access control: allowlists, max_connections, idle timeout, and
+the dead-letter file that keeps every rejected record replayable."""
+import base64
+import os
+import struct
+import sys
+import tempfile
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import lctest  # noqa: E402
+from lctest import Daemon, frame, json_frame, read_jsonl, split_trailer  # noqa: E402
+
+
+def closed_by_peer(sock):
+    """True once the daemon has closed this connection (EOF or reset)."""
+    sock.settimeout(lctest.DEFAULT_TIMEOUT)
+    try:
+        return sock.recv(1) == b""
+    except ConnectionResetError:
+        return True
+
+
+class LimitsTest(unittest.TestCase):
+    def test_allow_list_refuses_other_peers(self):
+        with Daemon("--allow", "10.0.0.0/8,192.168.0.0/16") as d:
+            s = d.connect()
+            s.sendall(json_frame({"seq": 0}))
+            self.assertTrue(closed_by_peer(s))
+            d.wait_log(r"refusing client 127\.0\.0\.1:\d+: not in allow")
+            self.assertEqual(d.stop(), 0)
+            records, trailer = split_trailer(d.records())
+        self.assertEqual(trailer, 0)
+
+    def test_allow_list_admits_listed_peers(self):
+        with Daemon("--allow", "10.0.0.0/8", "--allow", "127.0.0.0/8") as d:
+            s = d.connect()
+            s.sendall(json_frame({"seq": 0}))
+            s.close()
+            d.wait_lines(1)
+            self.assertEqual(d.stop(), 0)
+
+    def test_max_connections_closes_the_extra_client(self):
+        with Daemon("--max-connections", "2") as d:
+            first, second = d.connect(), d.connect()
+            for i, s in enumerate((first, second)):
+                s.sendall(json_frame({"seq": i}))
+            d.wait_lines(2)  # both accepted and served
+            third = d.connect()
+            self.assertTrue(closed_by_peer(third))
+            d.wait_log(r"refusing client .*: too many connections")
+            # The two served clients go on.
+            first.sendall(json_frame({"seq": 2}))
+            first.close()
+            second.close()
+            d.wait_lines(3)
+            self.assertEqual(d.stop(), 0)
+            records, trailer = split_trailer(d.records())
+        self.assertEqual(sorted(r["seq"] for r in records), [0, 1, 2])
+
+    def test_idle_timeout_closes_silent_clients(self):
+        with Daemon("--idle-timeout", "1") as d:
+            s = d.connect()
+            s.sendall(json_frame({"seq": 0}))
+            d.wait_lines(1)
+            self.assertTrue(closed_by_peer(s))
+            d.wait_log(r"disconnected \(idle timeout\): 1 records")
+            self.assertEqual(d.stop(), 0)
+
+    def test_dead_letter_keeps_every_rejected_record(self):
+        rejected = [b"not json at all", b"[1, 2]", b'{"bad": "\xff"}']
+        workdir = tempfile.mkdtemp(prefix="lctest-")
+        dead_path = os.path.join(workdir, "dead.jsonl")
+        with Daemon("--dead-letter", dead_path, "--max-record-size", "1K",
+                    workdir=workdir) as d:
+            s = d.connect()
+            payload = b""
+            for i, bad in enumerate(rejected):
+                payload += frame(bad) + json_frame({"seq": i})
+            payload += frame(b"")  # zero-length
+            payload += struct.pack(">L", 5000)  # oversize: closes the connection
+            s.sendall(payload)
+            self.assertTrue(closed_by_peer(s))
+            partial = d.connect()
+            partial.sendall(json_frame({"seq": 99})[:-4])
+            partial.close()
+            d.wait_log(r"dropped an incomplete frame")
+            self.assertEqual(d.stop(), 0)
+            records, trailer = split_trailer(d.records())
+            dead = read_jsonl(dead_path)
+        self.assertEqual([r["seq"] for r in records], [0, 1, 2])
+        self.assertEqual(trailer, 3)
+        reasons = [r["reason"] for r in dead]
+        self.assertEqual(len(dead), 6, reasons)
+        # Within a batch, framing rejects come before payload rejects.
+        payloads = [base64.b64decode(r["payload_base64"]) for r in dead
+                    if r["reason"] not in ("zero-length frame", "frame exceeds max_record_size",
+                                           "incomplete frame at disconnect")]
+        self.assertEqual(payloads, rejected)
+        for row in dead:
+            self.assertRegex(row["peer"], r"^127\.0\.0\.1:\d+$")
+            self.assertRegex(row["time"], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
+        self.assertIn("zero-length frame", reasons)
+        oversize = [r for r in dead if r["reason"] == "frame exceeds max_record_size"]
+        self.assertEqual([(r["size"], r["payload_base64"]) for r in oversize], [(5000, "")])
+        incomplete = [r for r in dead if r["reason"] == "incomplete frame at disconnect"]
+        self.assertEqual(len(incomplete), 1)
+        self.assertEqual(base64.b64decode(incomplete[0]["payload_base64"]),
+                         json_frame({"seq": 99})[:-4])
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
