@@ -13,6 +13,7 @@
 #include "config.h"
 #include "intake.h"
 #include "log.h"
+#include "metrics.h"
 #include "output.h"
 #include "pipeline.h"
 #include "sd.h"
@@ -28,9 +29,10 @@ struct collector {
 	struct server *server;
 	struct pipeline *pipeline;
 	struct intake *intake;
+	struct metrics *metrics; /* or NULL when metrics_listen is empty */
 	struct event *sig_term, *sig_int, *sig_hup;
 	struct event *status_ev, *stop_timer, *watchdog_ev;
-	uint64_t watchdog_heartbeat;
+	unsigned watchdog_seconds; /* the ping interval, rounded up */
 	uint64_t reload_ticket; /* the reopen that READY=1 waits for */
 	int reloading;
 	const char *output_name;
@@ -136,23 +138,24 @@ collector_status_cb(evutil_socket_t fd, short what, void *arg)
 
 /*
  * WATCHDOG=1 proves two things: the loop runs (this timer fired) and the
- * pipeline moves (nothing to write, or the committer's heartbeat advanced;
- * a committer retrying a failed write still beats, one blocked in write()
+ * pipeline moves (idle, or a write attempted within the last interval; a
+ * writer retrying a failed write still attempts, one blocked in write()
  * does not). A wedged daemon stops pinging and systemd restarts it.
  */
 static void
 collector_watchdog_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct collector *c = arg;
-	uint64_t beat = pipeline_heartbeat(c->pipeline);
+	unsigned stalled = pipeline_stalled_for(c->pipeline);
 
 	(void)fd;
 	(void)what;
-	if (pipeline_idle(c->pipeline) || beat != c->watchdog_heartbeat)
+	if (stalled <= c->watchdog_seconds)
 		sd_watchdog_ping();
 	else
-		log_warnx("watchdog: the writer has made no progress; not notifying systemd");
-	c->watchdog_heartbeat = beat;
+		log_warnx("watchdog: the writer has made no progress for %u s; "
+			  "not notifying systemd",
+		    stalled);
 }
 
 static void
@@ -163,6 +166,7 @@ collector_add_watchdog(struct collector *c)
 
 	if (usec == 0)
 		return;
+	c->watchdog_seconds = (unsigned)((usec + 999999) / 1000000);
 	c->watchdog_ev = event_new(c->base, -1, EV_PERSIST, collector_watchdog_cb, c);
 	if (c->watchdog_ev == NULL)
 		fatalx("cannot create the watchdog event");
@@ -219,6 +223,17 @@ collector_finish(struct collector *c)
 	    (unsigned long long)st.records_rejected, (unsigned long long)st.frames_incomplete,
 	    (unsigned long long)st.frames_empty);
 	return rc;
+}
+
+static int
+collector_start_metrics(struct collector *c)
+{
+	struct metrics_sources src = {c->server, c->pipeline, time(NULL)};
+
+	if (c->cfg->nmetrics_listen == 0)
+		return 0;
+	c->metrics = metrics_start(c->base, c->cfg->metrics_listen, c->cfg->nmetrics_listen, &src);
+	return c->metrics == NULL ? -1 : 0;
 }
 
 static unsigned
@@ -284,7 +299,7 @@ collector_run(const struct config *cfg)
 	    c.server);
 	collector_add_signals(&c);
 
-	if (server_listen(c.server, c.intake) == -1) {
+	if (server_listen(c.server, c.intake) == -1 || collector_start_metrics(&c) == -1) {
 		output_close(pipeline_finish(c.pipeline));
 		rc = COLLECTOR_EXIT_FAILURE;
 	} else {
@@ -298,6 +313,7 @@ collector_run(const struct config *cfg)
 			return COLLECTOR_EXIT_FAILURE; /* workers may be stuck in write() */
 		rc = collector_finish(&c);
 	}
+	metrics_free(c.metrics);
 	server_free(c.server);
 	intake_free(c.intake);
 	collector_free_events(&c);

@@ -30,6 +30,8 @@ struct config {
 	char **allow;            /* CIDR blocks; none = everyone */
 	size_t nallow;
 	char *dead_letter;       /* path, or "" for none */
+	char **metrics_listen;   /* HTTP addresses for /metrics; none = off */
+	size_t nmetrics_listen;
 	enum log_level log_level;
 };
 

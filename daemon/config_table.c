@@ -138,6 +138,13 @@ const struct config_option config_options[] = {
      .help = "File that receives every rejected record as a JSON line with the time, "
 	     "the peer, the reason and the payload in base64, so that it can be "
 	     "inspected or replayed. Empty: rejected records are only counted and logged."},
+    {.name = "metrics_listen",
+     .type = CONFIG_ADDRS,
+     .field = FIELD(metrics_listen),
+     .count = FIELD(nmetrics_listen),
+     .help = "HTTP addresses serving Prometheus metrics (/metrics), a health check "
+	     "(/healthz) and the connected clients (/clients). Keep it on loopback: "
+	     "a non-loopback address is logged as a warning. Empty: off."},
     {.name = "log_level",
      .type = CONFIG_ENUM,
      .field = FIELD(log_level),

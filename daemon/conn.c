@@ -25,6 +25,7 @@ struct conn {
 	char peer[ADDR_STRLEN];
 	uint64_t records;
 	uint64_t bytes;
+	time_t since, last_record;
 	int closed;
 };
 
@@ -34,6 +35,16 @@ const char *
 conn_peer(const struct conn *c)
 {
 	return c->peer;
+}
+
+void
+conn_info(const struct conn *c, struct conn_info *info)
+{
+	info->peer = c->peer;
+	info->since = c->since;
+	info->last_record = c->last_record;
+	info->records = c->records;
+	info->bytes = c->bytes;
 }
 
 struct conn *
@@ -46,6 +57,7 @@ conn_new(const struct conn_env *env, int fd, const struct sockaddr *peer, int pa
 	c->cookie = cookie;
 	c->fd = fd;
 	addr_format(peer, c->peer, sizeof(c->peer));
+	c->since = time(NULL);
 	c->in = evbuffer_new();
 	c->ev = event_new(env->base, fd, EV_READ | EV_PERSIST, conn_read_cb, c);
 	if (c->in == NULL || c->ev == NULL)
@@ -132,7 +144,11 @@ conn_close(struct conn *c, const char *reason)
 static int
 conn_frame(struct conn *c)
 {
+	uint64_t before = c->records;
 	struct framing_result r = framing_drain(c->in, c->env->max_record, conn_sink, c);
+
+	if (c->records != before)
+		c->last_record = time(NULL);
 
 	if (r.empty > 0) {
 		STATS_ADD(frames_empty, r.empty);

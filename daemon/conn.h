@@ -9,6 +9,7 @@
 
 #include <stdint.h>
 #include <sys/socket.h>
+#include <time.h>
 
 struct conn;
 struct event_base;
@@ -37,5 +38,15 @@ void conn_resume(struct conn *c);
 void conn_drain_and_close(struct conn *c);
 
 const char *conn_peer(const struct conn *c);
+
+/* What a client has done, for the metrics endpoint's /clients. */
+struct conn_info {
+	const char *peer;
+	time_t since;       /* connected, wall clock */
+	time_t last_record; /* 0 if none yet */
+	uint64_t records;
+	uint64_t bytes;
+};
+void conn_info(const struct conn *c, struct conn_info *info);
 
 #endif

@@ -18,6 +18,9 @@
 
 #define PK_PUTS(out, lit) buf_append((out), (lit), sizeof(lit) - 1)
 
+/* PK_NONE, PK_TRUE, PK_FALSE; as keys json.dumps quotes the same words. */
+static const char *const pk_const_names[] = {"null", "true", "false"};
+
 static void
 pk_emit_bigint(const struct pk *pk, const struct pk_node *node, struct buf *out)
 {
@@ -164,14 +167,8 @@ pk_emit_key(struct pk *pk, uint32_t key, struct buf *out, int depth)
 	case PK_STR:
 		return pk_emit_str(pk, node, out);
 	case PK_NONE:
-		PK_PUTS(out, "\"null\"");
-		return PICKLE_OK;
 	case PK_TRUE:
-		PK_PUTS(out, "\"true\"");
-		return PICKLE_OK;
 	case PK_FALSE:
-		PK_PUTS(out, "\"false\"");
-		return PICKLE_OK;
 	case PK_INT:
 	case PK_BIGINT:
 	case PK_FLOAT:
@@ -180,7 +177,9 @@ pk_emit_key(struct pk *pk, uint32_t key, struct buf *out, int depth)
 		return pk_emit_key_described(pk, key, out, depth);
 	}
 	buf_putc(out, '"');
-	if (node->type == PK_INT)
+	if (node->type <= PK_FALSE)
+		buf_puts(out, pk_const_names[node->type]);
+	else if (node->type == PK_INT)
 		jsonw_int(out, node->u.i);
 	else if (node->type == PK_BIGINT)
 		pk_emit_bigint(pk, node, out);
@@ -277,13 +276,9 @@ pk_emit(struct pk *pk, uint32_t idx, struct buf *out, int depth)
 		return pk_fail(pk, PICKLE_ERR_TOO_BIG, "output over the per-record limit");
 	switch (node->type) {
 	case PK_NONE:
-		PK_PUTS(out, "null");
-		return PICKLE_OK;
 	case PK_TRUE:
-		PK_PUTS(out, "true");
-		return PICKLE_OK;
 	case PK_FALSE:
-		PK_PUTS(out, "false");
+		buf_puts(out, pk_const_names[node->type]);
 		return PICKLE_OK;
 	case PK_INT:
 		jsonw_int(out, node->u.i);

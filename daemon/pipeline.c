@@ -65,7 +65,7 @@ struct pipeline {
 	_Atomic uint64_t pending_records;
 	_Atomic uint64_t lines;
 	_Atomic long failing_since; /* monotonic seconds, 0 when writes work */
-	_Atomic uint64_t heartbeat;
+	_Atomic long last_progress; /* monotonic seconds of the last write attempt */
 	atomic_int abandon;
 };
 
@@ -146,9 +146,9 @@ pipeline_write_retrying(struct pipeline *p, struct output *out, const struct buf
 	unsigned delay = LC_WRITE_RETRY_MIN_MS;
 	size_t done = 0;
 
-	atomic_fetch_add(&p->heartbeat, 1);
+	atomic_store(&p->last_progress, pipeline_now());
 	while (output_write(out, data->data, data->len, &done) == -1) {
-		atomic_fetch_add(&p->heartbeat, 1);
+		atomic_store(&p->last_progress, pipeline_now());
 		STATS_ADD(write_errors, 1);
 		if (!p->write_failing) {
 			log_warn("cannot write to %s; holding records and retrying",
@@ -227,6 +227,7 @@ pipeline_commit(struct pipeline *p, struct batch *b)
 			atomic_fetch_sub(&p->pending_records, next->nrecs);
 			atomic_fetch_sub(&p->inflight, next->in.len);
 			atomic_fetch_add(&p->committed, 1);
+			atomic_store(&p->last_progress, pipeline_now());
 			batch_free(next);
 		} else {
 			/* Abandoned: the stop reports what is pending and exits. */
@@ -373,10 +374,15 @@ pipeline_write_failing(const struct pipeline *p)
 	return since == 0 ? 0 : (int)(pipeline_now() - since) + 1;
 }
 
-uint64_t
-pipeline_heartbeat(const struct pipeline *p)
+unsigned
+pipeline_stalled_for(const struct pipeline *p)
 {
-	return atomic_load(&p->heartbeat);
+	long since = atomic_load(&p->last_progress);
+
+	if (pipeline_idle(p))
+		return 0;
+	/* Work submitted since the last write: waiting is not stalling yet. */
+	return since == 0 ? 0 : (unsigned)(pipeline_now() - since);
 }
 
 uint64_t

@@ -51,10 +51,11 @@ uint64_t pipeline_lines(const struct pipeline *p);
  * (0 if writing works). For the watchdog and status. */
 int pipeline_write_failing(const struct pipeline *p);
 
-/* A counter the committer advances at every write attempt and commit: it
- * stands still only when the writer is stuck (blocked in write()) or there
- * is nothing to write. For the watchdog and the health check. */
-uint64_t pipeline_heartbeat(const struct pipeline *p);
+/* Seconds the pipeline has had work but made no progress (no write attempt
+ * or commit): 0 while it is idle or moving. A writer retrying a failed write
+ * still makes attempts; one blocked in write() does not. For the watchdog
+ * and the health check. */
+unsigned pipeline_stalled_for(const struct pipeline *p);
 
 /* Reopen the output after every batch submitted so far is written and before
  * any later one (SIGHUP). Returns a ticket for pipeline_done(). */

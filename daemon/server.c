@@ -227,6 +227,19 @@ server_clients(const struct server *srv)
 }
 
 void
+server_foreach_client(const struct server *srv,
+    void (*fn)(void *arg, const struct conn_info *info), void *arg)
+{
+	const struct server_conn *sc;
+	struct conn_info info;
+
+	TAILQ_FOREACH(sc, &srv->conns, entry) {
+		conn_info(sc->conn, &info);
+		fn(arg, &info);
+	}
+}
+
+void
 server_free(struct server *srv)
 {
 	if (srv == NULL)

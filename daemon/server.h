@@ -27,6 +27,10 @@ void server_stop_inputs(struct server *srv);
 
 size_t server_clients(const struct server *srv);
 
+struct conn_info;
+void server_foreach_client(const struct server *srv,
+    void (*fn)(void *arg, const struct conn_info *info), void *arg);
+
 void server_free(struct server *srv);
 
 #endif

@@ -538,6 +538,7 @@ test_check_config_round_trip(void **state)
 				 "idle_timeout = 0\n"
 				 "allow =\n"
 				 "dead_letter =\n"
+				 "metrics_listen =\n"
 				 "log_level = warning\n");
 	assert_reads_back(&again, out);
 	assert_int_equal(again.nlisten, 2);
