@@ -53,16 +53,10 @@ static void
 flood_make(struct flood *f, uint64_t seq, unsigned conn)
 {
 	struct record_event ev = {RECORD_INFO, 12, "flood", f->msg};
-	cJSON *rec;
 
 	snprintf(f->msg, f->msg_size, "flood record %llu on connection %u %s",
 		 (unsigned long long)seq, conn, f->filler);
-	if ((rec = record_new(&f->src, &ev, mono_wall())) == NULL)
-		errx(1, "out of memory building a record");
-	f->payload.len = 0;
-	if (record_serialize(rec, f->o->format, &f->payload) != 0)
-		errx(1, "cannot encode a record");
-	cJSON_Delete(rec);
+	record_encode(&f->src, &ev, f->o->format, &f->payload);
 }
 
 static void

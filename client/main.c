@@ -55,21 +55,30 @@ main_fork_worker(const struct options *o, const struct netaddr *na, unsigned ind
 	_exit(worker_run(o, na, index, pipefd[1], &main_stop));
 }
 
-/* Read worker reports until every worker closed its end of the pipe. */
+/* Read worker reports until every worker closed its end of the pipe. A
+ * signal to this process alone (not the process group) is passed on. */
 static void
-main_gather(struct progress *p, struct worker_report *last, int fd)
+main_gather(struct progress *p, struct worker_report *last, int fd, const pid_t *pids)
 {
 	struct pollfd pfd = {.fd = fd, .events = POLLIN};
 	struct worker_report r;
+	int forwarded = 0, ready;
 	ssize_t n;
 
 	for (;;) {
 		int timeout = p->live ? (int)(LCC_PROGRESS_INTERVAL * 1000) : -1;
 
-		if (poll(&pfd, 1, timeout) == 0) {
-			progress_tick(p, 1);
-			continue;
+		ready = poll(&pfd, 1, timeout);
+		if (main_stop && !forwarded) {
+			forwarded = 1;
+			for (unsigned i = 0; i < p->workers; i++)
+				if (pids[i] > 0)
+					kill(pids[i], SIGTERM);
 		}
+		if (ready == 0)
+			progress_tick(p, 1);
+		if (ready <= 0)
+			continue;
 		n = read(fd, &r, sizeof(r));
 		if (n == -1 && errno == EINTR)
 			continue;
@@ -93,21 +102,21 @@ static int
 main_workers(const struct options *o, const struct netaddr *na, struct progress *p)
 {
 	struct worker_report *last = calloc(o->workers, sizeof(*last));
+	pid_t *pids = calloc(o->workers, sizeof(*pids)), pid;
 	int pipefd[2], failed = 0, status;
-	pid_t pid;
 
-	if (last == NULL || pipe(pipefd) == -1)
+	if (last == NULL || pids == NULL || pipe(pipefd) == -1)
 		err(1, "starting workers");
 	p->workers = p->connections = o->workers;
 	for (unsigned i = 0; i < o->workers; i++) {
-		if (main_fork_worker(o, na, i, pipefd) == -1) {
+		if ((pids[i] = main_fork_worker(o, na, i, pipefd)) == -1) {
 			warn("fork worker %u", i);
 			failed = 1;
 			break;
 		}
 	}
 	close(pipefd[1]);
-	main_gather(p, last, pipefd[0]);
+	main_gather(p, last, pipefd[0], pids);
 	close(pipefd[0]);
 	while ((pid = wait(&status)) != -1 || errno == EINTR)
 		if (pid != -1 && WIFSIGNALED(status)) {
@@ -117,6 +126,7 @@ main_workers(const struct options *o, const struct netaddr *na, struct progress 
 	if (p->workers_done < o->workers)
 		failed = 1;
 	free(last);
+	free(pids);
 	return failed ? -1 : 0;
 }
 

@@ -1,5 +1,6 @@
 #include "record.h"
 
+#include <err.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -7,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "mono.h"
 #include "picklew.h"
 
 void
@@ -190,4 +192,16 @@ record_serialize(const cJSON *rec, enum record_format fmt, struct bytebuf *out)
 	bytebuf_append(out, text, strlen(text));
 	cJSON_free(text);
 	return 0;
+}
+
+void
+record_encode(const struct record_source *src, const struct record_event *ev,
+	      enum record_format fmt, struct bytebuf *out)
+{
+	cJSON *rec = record_new(src, ev, mono_wall());
+
+	out->len = 0;
+	if (rec == NULL || record_serialize(rec, fmt, out) != 0)
+		errx(1, "cannot encode a record");
+	cJSON_Delete(rec);
 }

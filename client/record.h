@@ -57,6 +57,10 @@ cJSON *record_new(const struct record_source *src, const struct record_event *ev
 /* Append the record's payload (compact JSON, or pickle protocol 1); -1 if
  * it cannot be encoded. */
 int record_serialize(const cJSON *rec, enum record_format fmt, struct bytebuf *out);
+/* Replace out's contents with the payload of the record for ev, created
+ * now; dies if it cannot (out of memory: records are our own data). */
+void record_encode(const struct record_source *src, const struct record_event *ev,
+		   enum record_format fmt, struct bytebuf *out);
 /* Python's repr() of a finite double: shortest round-trip digits, always
  * with a '.' or an exponent ("640.0", "1e-05", "1795426884.274849"). */
 void record_float_repr(double v, char out[RECORD_FLOAT_MAX]);

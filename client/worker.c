@@ -1,6 +1,5 @@
 #include "worker.h"
 
-#include <err.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <unistd.h>
@@ -55,18 +54,12 @@ worker_log(struct worker *w, int levelno, int lineno, const char *func, const ch
 	struct record_event ev = {levelno, lineno, func, NULL};
 	char msg[256];
 	va_list ap;
-	cJSON *rec;
 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	ev.msg = msg;
-	if ((rec = record_new(&w->src, &ev, mono_wall())) == NULL)
-		errx(1, "out of memory building a record");
-	w->payload.len = 0;
-	if (record_serialize(rec, w->o->format, &w->payload) != 0)
-		errx(1, "cannot encode a record");
-	cJSON_Delete(rec);
+	record_encode(&w->src, &ev, w->o->format, &w->payload);
 	sender_send(w->sender, w->payload.data, w->payload.len);
 	if (w->o->echo)
 		/* One write per line: workers share stderr. */
@@ -110,7 +103,8 @@ worker_run(const struct options *o, const struct netaddr *na, unsigned index, in
 	w.rng = ((uint64_t)getpid() << 32 ^ (uint64_t)(mono_wall() * 1e6)) | 1;
 	w.sender = sender_new(&so);
 	worker_log(&w, RECORD_INFO, 30, "run", "sorting %u collections", o->workload);
-	for (unsigned i = 1; i <= o->workload && !*stop; i++)
+	/* A worker whose connection was given up on has no one to log to. */
+	for (unsigned i = 1; i <= o->workload && !*stop && !sender_gave_up(w.sender); i++)
 		worker_sort_one(&w, i);
 	worker_log(&w, RECORD_INFO, 34, "run", "produced %llu entries, taking %f s",
 		   (unsigned long long)sender_stats(w.sender)->produced + 1, mono_now() - t0);

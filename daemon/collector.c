@@ -228,7 +228,7 @@ collector_finish(struct collector *c)
 static int
 collector_start_metrics(struct collector *c)
 {
-	struct metrics_sources src = {c->server, c->pipeline, time(NULL)};
+	struct metrics_sources src = {c->server, c->pipeline, c->intake, time(NULL)};
 
 	if (c->cfg->nmetrics_listen == 0)
 		return 0;

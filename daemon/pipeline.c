@@ -138,6 +138,24 @@ pipeline_backoff(unsigned *delay_ms)
 	*delay_ms = *delay_ms * 2 > LC_WRITE_RETRY_MAX_MS ? LC_WRITE_RETRY_MAX_MS : *delay_ms * 2;
 }
 
+/* Committer: one attempt, timed for the write latency histogram (a reopen
+ * batch writes nothing and is not timed). */
+static int
+pipeline_timed_write(struct output *out, const struct buf *data, size_t *done)
+{
+	struct timespec t0, t1;
+	int rc;
+
+	if (data->len == 0)
+		return 0;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	rc = output_write(out, data->data, data->len, done);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	stats_observe_write((uint64_t)(t1.tv_sec - t0.tv_sec) * 1000000000u +
+	    (uint64_t)t1.tv_nsec - (uint64_t)t0.tv_nsec);
+	return rc;
+}
+
 /* Committer: write data to out, retrying on errors (records are held, never
  * dropped) until it succeeds or the stop gives up. Returns 0 or -1. */
 static int
@@ -147,7 +165,7 @@ pipeline_write_retrying(struct pipeline *p, struct output *out, const struct buf
 	size_t done = 0;
 
 	atomic_store(&p->last_progress, pipeline_now());
-	while (output_write(out, data->data, data->len, &done) == -1) {
+	while (pipeline_timed_write(out, data, &done) == -1) {
 		atomic_store(&p->last_progress, pipeline_now());
 		STATS_ADD(write_errors, 1);
 		if (!p->write_failing) {
@@ -346,6 +364,12 @@ size_t
 pipeline_inflight(const struct pipeline *p)
 {
 	return atomic_load(&p->inflight);
+}
+
+uint64_t
+pipeline_batches_pending(const struct pipeline *p)
+{
+	return p->submitted - atomic_load(&p->committed);
 }
 
 int

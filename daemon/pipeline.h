@@ -38,6 +38,10 @@ void pipeline_submit(struct pipeline *p, struct batch *b);
 /* Bytes submitted but not yet written. */
 size_t pipeline_inflight(const struct pipeline *p);
 
+/* Batches submitted but not yet written: queued, being serialized or
+ * waiting for their turn. Loop thread. */
+uint64_t pipeline_batches_pending(const struct pipeline *p);
+
 /* Whether every submitted batch has been written. */
 int pipeline_idle(const struct pipeline *p);
 

@@ -5,6 +5,7 @@ Every wait polls a condition with a deadline; nothing sleeps a fixed time to
 synchronise. Every process started here is stopped by the test (Daemon is a
 context manager and kills on exit).
 """
+import ctypes
 import json
 import os
 import re
@@ -19,6 +20,16 @@ import time
 LOGCATCHERD = os.environ.get("LOGCATCHERD", "logcatcherd")
 LOGCATCHER_CLIENT = os.environ.get("LOGCATCHER_CLIENT", "logcatcher-client")
 DEFAULT_TIMEOUT = float(os.environ.get("LC_TEST_TIMEOUT", "60"))
+
+
+PR_SET_PDEATHSIG = 1
+_libc = ctypes.CDLL(None, use_errno=True)
+
+
+def die_with_parent():
+    """preexec_fn: the child is killed if the test process dies, so even a
+    test killed by ctest's timeout leaves no daemon behind."""
+    _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
 def frame(payload):
@@ -90,7 +101,8 @@ class Daemon:
 
     def start(self, wait_listening=True):
         self.proc = subprocess.Popen(self.args, stdin=subprocess.DEVNULL,
-                                     stderr=subprocess.PIPE, env=self.env)
+                                     stderr=subprocess.PIPE, env=self.env,
+                                     preexec_fn=die_with_parent)
         self._reader = threading.Thread(target=self._read_stderr, daemon=True)
         self._reader.start()
         if wait_listening:
@@ -154,12 +166,15 @@ class Daemon:
             raise AssertionError("daemon did not exit within %.0fs; log:\n%s"
                                  % (timeout, self.log()))
         self._reader.join(timeout)
+        self.proc.stderr.close()
         return rc
 
     def kill(self):
         if self.proc is not None and self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait()
+            self._reader.join(DEFAULT_TIMEOUT)
+            self.proc.stderr.close()
 
     def count_lines(self):
         return count_lines(self.output)
