@@ -162,7 +162,7 @@ flood_round(struct flood *f, struct progress *p)
 	}
 	if (f->o->rate > 0 && f->generated < f->o->records)
 		timeout = flood_min_timeout(
-			timeout, mono_ms_until(f->start + (double)f->generated / f->o->rate));
+		    timeout, mono_ms_until(f->start + (double)f->generated / f->o->rate));
 	if (p->live)
 		timeout = flood_min_timeout(timeout, (int)(LCC_PROGRESS_INTERVAL * 1000));
 	if (!flood_finished(f))
@@ -194,7 +194,8 @@ flood_run(const struct options *o, const struct netaddr *na, struct progress *p,
 		err(1, "flood: %u connections", o->connections);
 	for (unsigned i = 0; i < o->connections; i++) {
 		f.conns[i].sender = sender_new(&so);
-		f.conns[i].remaining = o->records / o->connections + (i < o->records % o->connections);
+		f.conns[i].remaining =
+		    o->records / o->connections + (i < o->records % o->connections);
 		f.pfds[i].fd = -1;
 		/* One connection reports state changes; the rest would repeat it. */
 		so.label = NULL;

@@ -120,7 +120,8 @@ main_workers(const struct options *o, const struct netaddr *na, struct progress 
 	close(pipefd[0]);
 	while ((pid = wait(&status)) != -1 || errno == EINTR)
 		if (pid != -1 && WIFSIGNALED(status)) {
-			warnx("worker process %ld killed by signal %d", (long)pid, WTERMSIG(status));
+			warnx("worker process %ld killed by signal %d", (long)pid,
+			      WTERMSIG(status));
 			failed = 1;
 		}
 	if (p->workers_done < o->workers)

@@ -66,8 +66,7 @@ netaddr_probe(struct netaddr *na, const char *host, const char *port, char **cau
 	int v6 = strchr(host, ':') != NULL;
 	int gai, saved = 0;
 
-	snprintf(na->text, sizeof(na->text), "%s%s%s:%s", v6 ? "[" : "", host, v6 ? "]" : "",
-		 port);
+	snprintf(na->text, sizeof(na->text), "%s%s%s:%s", v6 ? "[" : "", host, v6 ? "]" : "", port);
 	if ((gai = getaddrinfo(host, port, &hints, &res)) != 0) {
 		if (asprintf(cause, "cannot resolve %s: %s", na->text, gai_strerror(gai)) == -1)
 			*cause = NULL;

@@ -61,7 +61,7 @@ progress_cpu(void)
 			kids.ru_stime.tv_sec) +
 	       (double)(self.ru_utime.tv_usec + self.ru_stime.tv_usec + kids.ru_utime.tv_usec +
 			kids.ru_stime.tv_usec) /
-		       1e6;
+		   1e6;
 }
 
 static void

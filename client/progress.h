@@ -11,9 +11,9 @@ struct progress {
 	unsigned workers;
 	unsigned workers_done;
 	unsigned connections;
-	double start;      /* mono_now() at the start of the run */
-	double next_line;  /* when the progress line is due again */
-	int live;	   /* draw the progress line (stderr is a terminal) */
+	double start;	  /* mono_now() at the start of the run */
+	double next_line; /* when the progress line is due again */
+	int live;	  /* draw the progress line (stderr is a terminal) */
 };
 
 void progress_init(struct progress *p, int quiet);

@@ -216,7 +216,8 @@ sender_advance(struct sender *s, size_t n)
 	s->written += n;
 	while (s->count > 0) {
 		const unsigned char *p = s->q.data + s->head;
-		size_t frame = 4 + ((size_t)p[0] << 24 | (size_t)p[1] << 16 | (size_t)p[2] << 8 | p[3]);
+		size_t frame =
+		    4 + ((size_t)p[0] << 24 | (size_t)p[1] << 16 | (size_t)p[2] << 8 | p[3]);
 
 		if (s->written < frame)
 			break;

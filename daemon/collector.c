@@ -315,6 +315,8 @@ collector_run(const struct config *cfg)
 	}
 	metrics_free(c.metrics);
 	server_free(c.server);
+	/* Run the deferred frees of connections closed during the stop. */
+	event_base_loop(c.base, EVLOOP_NONBLOCK);
 	intake_free(c.intake);
 	collector_free_events(&c);
 	event_base_free(c.base);

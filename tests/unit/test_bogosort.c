@@ -109,10 +109,10 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_fixed_inputs),
-		cmocka_unit_test(test_duplicates),
-		cmocka_unit_test(test_random_inputs),
-		cmocka_unit_test(test_next_permutation_cycles),
+	    cmocka_unit_test(test_fixed_inputs),
+	    cmocka_unit_test(test_duplicates),
+	    cmocka_unit_test(test_random_inputs),
+	    cmocka_unit_test(test_next_permutation_cycles),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

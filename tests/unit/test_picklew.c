@@ -17,17 +17,17 @@
 #include "record.h"
 
 static const char compare_py[] =
-	"import io, json, pickle, pickletools, sys\n"
-	"text = open(sys.argv[1], 'rb').read()\n"
-	"ours = open(sys.argv[2], 'rb').read()\n"
-	"d = json.loads(text)\n"
-	"pickletools.dis(ours, out=io.StringIO())\n"
-	"assert pickle.loads(ours) == d, 'loads differs'\n"
-	"want = pickle.dumps(d, 1)\n"
-	"if ours != want:\n"
-	"    i = next(i for i in range(len(want) + 1) if want[i:i + 1] != ours[i:i + 1])\n"
-	"    sys.exit('differs at %d: want %r got %r' % (i, want[i - 20:i + 20],\n"
-	"             ours[i - 20:i + 20]))\n";
+    "import io, json, pickle, pickletools, sys\n"
+    "text = open(sys.argv[1], 'rb').read()\n"
+    "ours = open(sys.argv[2], 'rb').read()\n"
+    "d = json.loads(text)\n"
+    "pickletools.dis(ours, out=io.StringIO())\n"
+    "assert pickle.loads(ours) == d, 'loads differs'\n"
+    "want = pickle.dumps(d, 1)\n"
+    "if ours != want:\n"
+    "    i = next(i for i in range(len(want) + 1) if want[i:i + 1] != ours[i:i + 1])\n"
+    "    sys.exit('differs at %d: want %r got %r' % (i, want[i - 20:i + 20],\n"
+    "             ours[i - 20:i + 20]))\n";
 
 /* Pickle obj and have CPython check the bytes; consumes obj. */
 static void
@@ -73,7 +73,8 @@ static void
 test_log_record(void **state)
 {
 	struct record_source src;
-	struct record_event ev = {RECORD_INFO, 42, "sort", "Sorted 7 items in 1234 steps, 0.512 ms"};
+	struct record_event ev = {RECORD_INFO, 42, "sort",
+				  "Sorted 7 items in 1234 steps, 0.512 ms"};
 
 	(void)state;
 	record_source_init(&src, "BogoSort", "/srv/app/bogosort.py");
@@ -85,10 +86,27 @@ static void
 test_scalars(void **state)
 {
 	static const char *raws[] = {
-		"0", "255", "256", "65535", "65536", "-1", "-2147483648", "2147483647",
-		"2147483648", "-2147483649", "140491807619968", "9223372036854775808",
-		"-123456789012345678901234567890", "640.0", "0.1", "1e-05", "1e+16",
-		"-0.0", "1795426884.274849", "5e-324", "1.7976931348623157e+308",
+	    "0",
+	    "255",
+	    "256",
+	    "65535",
+	    "65536",
+	    "-1",
+	    "-2147483648",
+	    "2147483647",
+	    "2147483648",
+	    "-2147483649",
+	    "140491807619968",
+	    "9223372036854775808",
+	    "-123456789012345678901234567890",
+	    "640.0",
+	    "0.1",
+	    "1e-05",
+	    "1e+16",
+	    "-0.0",
+	    "1795426884.274849",
+	    "5e-324",
+	    "1.7976931348623157e+308",
 	};
 	cJSON *obj = cJSON_CreateObject();
 	char key[16];
@@ -110,8 +128,9 @@ static void
 test_strings_and_sharing(void **state)
 {
 	static const char *strs[] = {
-		"x", "x", "", "", "\xc3\xa9", "\xc3\xa9", "ab", "ab", "\xc4\x80", "\xc4\x80",
-		"\xe2\x82\xac uro", "\xf0\x9f\x98\x80", "a\"b\\c\n\t",
+	    "x",	   "x",	 "",	     "",	 "\xc3\xa9",	     "\xc3\xa9",
+	    "ab",	   "ab", "\xc4\x80", "\xc4\x80", "\xe2\x82\xac uro", "\xf0\x9f\x98\x80",
+	    "a\"b\\c\n\t",
 	};
 	cJSON *obj = cJSON_CreateObject();
 	char key[16];
@@ -188,13 +207,10 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_golden_bytes),
-		cmocka_unit_test(test_log_record),
-		cmocka_unit_test(test_scalars),
-		cmocka_unit_test(test_strings_and_sharing),
-		cmocka_unit_test(test_nested_and_small),
-		cmocka_unit_test(test_batches_and_long_memo),
-		cmocka_unit_test(test_unsupported),
+	    cmocka_unit_test(test_golden_bytes),     cmocka_unit_test(test_log_record),
+	    cmocka_unit_test(test_scalars),	     cmocka_unit_test(test_strings_and_sharing),
+	    cmocka_unit_test(test_nested_and_small), cmocka_unit_test(test_batches_and_long_memo),
+	    cmocka_unit_test(test_unsupported),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -49,12 +49,13 @@ test_float_repr_fixed(void **state)
 static void
 test_float_repr_random(void **state)
 {
-	static const char py[] = "import struct, sys\n"
-				 "for line in open(sys.argv[1]):\n"
-				 "    bits, ours = line.split()\n"
-				 "    v = struct.unpack('<d', struct.pack('<Q', int(bits, 16)))[0]\n"
-				 "    if repr(v) != ours:\n"
-				 "        sys.exit('%s: want %s got %s' % (bits, repr(v), ours))\n";
+	static const char py[] =
+	    "import struct, sys\n"
+	    "for line in open(sys.argv[1]):\n"
+	    "    bits, ours = line.split()\n"
+	    "    v = struct.unpack('<d', struct.pack('<Q', int(bits, 16)))[0]\n"
+	    "    if repr(v) != ours:\n"
+	    "        sys.exit('%s: want %s got %s' % (bits, repr(v), ours))\n";
 	char *lines = NULL, *path;
 	size_t size = 0;
 	FILE *f = open_memstream(&lines, &size);
@@ -95,10 +96,10 @@ static void
 test_keys_and_values(void **state)
 {
 	static const char *keys[] = {
-		"name", "msg", "args", "levelname", "levelno", "pathname", "filename",
-		"module", "exc_info", "exc_text", "stack_info", "lineno", "funcName",
-		"created", "msecs", "relativeCreated", "thread", "threadName",
-		"processName", "process",
+	    "name",	   "msg",     "args",	  "levelname",	     "levelno",	   "pathname",
+	    "filename",	   "module",  "exc_info", "exc_text",	     "stack_info", "lineno",
+	    "funcName",	   "created", "msecs",	  "relativeCreated", "thread",	   "threadName",
+	    "processName", "process",
 	};
 	struct record_source src;
 	cJSON *rec = sample_record(&src), *item;
@@ -120,8 +121,7 @@ test_keys_and_values(void **state)
 	assert_string_equal(cJSON_GetObjectItem(rec, "module")->valuestring, "bogosort");
 	assert_true(cJSON_IsNull(cJSON_GetObjectItem(rec, "args")));
 	assert_string_equal(cJSON_GetObjectItem(rec, "msecs")->valuestring, "640.0");
-	assert_string_equal(cJSON_GetObjectItem(rec, "relativeCreated")->valuestring,
-			    "2140.625");
+	assert_string_equal(cJSON_GetObjectItem(rec, "relativeCreated")->valuestring, "2140.625");
 	assert_true(strtoull(cJSON_GetObjectItem(rec, "thread")->valuestring, NULL, 10) >
 		    (1ull << 31));
 	cJSON_Delete(rec);
@@ -144,9 +144,8 @@ test_json_tool_accepts(void **state)
 	assert_null(memchr(out.data, '\n', out.len)); /* compact: one line */
 	path = client_py_tmpfile(out.data, out.len);
 	assert_non_null(path);
-	assert_int_equal(client_py_run((const char *[]){"-m", "json.tool", path, "/dev/null",
-							NULL}),
-			 0);
+	assert_int_equal(
+	    client_py_run((const char *[]){"-m", "json.tool", path, "/dev/null", NULL}), 0);
 	assert_int_equal(client_py_run((const char *[]){"-c", py, path, NULL}), 0);
 	unlink(path);
 	free(path);
@@ -158,10 +157,10 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_float_repr_fixed),
-		cmocka_unit_test(test_float_repr_random),
-		cmocka_unit_test(test_keys_and_values),
-		cmocka_unit_test(test_json_tool_accepts),
+	    cmocka_unit_test(test_float_repr_fixed),
+	    cmocka_unit_test(test_float_repr_random),
+	    cmocka_unit_test(test_keys_and_values),
+	    cmocka_unit_test(test_json_tool_accepts),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
