@@ -1,17 +1,62 @@
 #include "batch.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <event2/buffer.h>
 
+#include "limits.h"
 #include "xmalloc.h"
+
+/*
+ * Freed batches keep their buffers in a small pool: a batch's buffers grow to
+ * a few hundred KiB, and allocating them afresh for every batch costs page
+ * faults on every byte. The loop takes from the pool, the committer returns.
+ */
+static pthread_mutex_t batch_pool_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct batch *batch_pool;
+static size_t batch_pooled;
+
+static void
+batch_release(struct batch *b)
+{
+	buf_free(&b->in);
+	buf_free(&b->out);
+	buf_free(&b->dead);
+	free(b->recs);
+	free(b->peers);
+	free(b);
+}
 
 struct batch *
 batch_new(void)
 {
-	struct batch *b = xcalloc(1, sizeof(*b));
+	struct batch *b;
 
+	pthread_mutex_lock(&batch_pool_lock);
+	b = batch_pool;
+	if (b != NULL) {
+		batch_pool = b->next;
+		batch_pooled--;
+	}
+	pthread_mutex_unlock(&batch_pool_lock);
+	if (b != NULL) {
+		struct batch reuse = *b;
+
+		/* Keep the allocations, forget the contents. */
+		memset(b, 0, sizeof(*b));
+		b->in = reuse.in;
+		b->out = reuse.out;
+		b->dead = reuse.dead;
+		b->in.len = b->out.len = b->dead.len = 0;
+		b->recs = reuse.recs;
+		b->caprecs = reuse.caprecs;
+		b->peers = reuse.peers;
+		b->cappeers = reuse.cappeers;
+		return b;
+	}
+	b = xcalloc(1, sizeof(*b));
 	buf_init(&b->in);
 	buf_init(&b->out);
 	buf_init(&b->dead);
@@ -23,12 +68,30 @@ batch_free(struct batch *b)
 {
 	if (b == NULL)
 		return;
-	buf_free(&b->in);
-	buf_free(&b->out);
-	buf_free(&b->dead);
-	free(b->recs);
-	free(b->peers);
-	free(b);
+	pthread_mutex_lock(&batch_pool_lock);
+	if (batch_pooled < LC_BATCH_POOL) {
+		b->next = batch_pool;
+		batch_pool = b;
+		batch_pooled++;
+		b = NULL;
+	}
+	pthread_mutex_unlock(&batch_pool_lock);
+	if (b != NULL)
+		batch_release(b);
+}
+
+void
+batch_pool_drain(void)
+{
+	struct batch *b;
+
+	pthread_mutex_lock(&batch_pool_lock);
+	while ((b = batch_pool) != NULL) {
+		batch_pool = b->next;
+		batch_release(b);
+	}
+	batch_pooled = 0;
+	pthread_mutex_unlock(&batch_pool_lock);
 }
 
 static uint32_t

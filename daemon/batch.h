@@ -39,8 +39,11 @@ struct batch {
 	struct batch *next;
 };
 
+/* Thread-safe; freed batches are kept (up to LC_BATCH_POOL) for reuse. */
 struct batch *batch_new(void);
 void batch_free(struct batch *b);
+/* Release the pooled batches (at exit, so leak checkers see none). */
+void batch_pool_drain(void);
 
 /* Add one payload of len bytes taken from `from`. peer_key identifies the
  * source (its connection), so consecutive records share a peers entry. */

@@ -10,6 +10,7 @@
 #include <event2/event.h>
 #include <event2/thread.h>
 
+#include "batch.h"
 #include "config.h"
 #include "intake.h"
 #include "log.h"
@@ -315,10 +316,12 @@ collector_run(const struct config *cfg)
 	}
 	metrics_free(c.metrics);
 	server_free(c.server);
-	/* Run the deferred frees of connections closed during the stop. */
+	/* With the collector's own events gone (they use the pipeline), run the
+	 * deferred frees of connections closed during the stop. */
+	collector_free_events(&c);
 	event_base_loop(c.base, EVLOOP_NONBLOCK);
 	intake_free(c.intake);
-	collector_free_events(&c);
+	batch_pool_drain();
 	event_base_free(c.base);
 	return rc;
 }

@@ -15,7 +15,7 @@
 struct intake {
 	struct pipeline *pipeline;
 	struct batch *open;
-	struct event *flush_ev; /* runs after the reads already pending */
+	struct event *flush_ev; /* submits the open batch LC_FLUSH_DELAY_US after it opened */
 	size_t high, low;
 	int paused;
 	int dead_letter;
@@ -43,7 +43,7 @@ intake_new(struct event_base *base, struct pipeline *p, size_t max_inflight, int
 	in->low = max_inflight / 2;
 	in->pause = pause;
 	in->arg = arg;
-	in->flush_ev = event_new(base, -1, 0, intake_flush_cb, in);
+	in->flush_ev = evtimer_new(base, intake_flush_cb, in);
 	if (in->flush_ev == NULL)
 		fatalx("intake: cannot create the flush event");
 	return in;
@@ -81,6 +81,7 @@ intake_flush(struct intake *in)
 {
 	if (in->open == NULL)
 		return;
+	evtimer_del(in->flush_ev);
 	pipeline_submit(in->pipeline, in->open);
 	in->open = NULL;
 	intake_check_limit(in);
@@ -94,8 +95,12 @@ intake_batch(struct intake *in, uint32_t len)
 	    (in->open->in.len + len > LC_BATCH_BYTES || in->open->nrecs >= LC_BATCH_RECORDS))
 		intake_flush(in);
 	if (in->open == NULL) {
+		/* A short wait gathers what quiet clients send into one batch:
+		 * every batch costs a worker wake-up and a write(). */
+		struct timeval delay = {0, LC_FLUSH_DELAY_US};
+
 		in->open = batch_new();
-		event_active(in->flush_ev, 0, 0);
+		evtimer_add(in->flush_ev, &delay);
 	}
 	return in->open;
 }

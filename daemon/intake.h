@@ -1,7 +1,7 @@
 /*
  * The loop side of the pipeline: framed records are appended to an open
- * batch, which is submitted when full or once the loop has handled every
- * pending read (so a quiet client's record does not wait). Keeps the bytes
+ * batch, which is submitted when full or LC_FLUSH_DELAY_US after its first
+ * record (so a quiet client's record waits at most that long). Keeps the bytes
  * in flight under the limit by asking the server to pause reading, and to
  * resume below the low-water mark (half the limit).
  */

@@ -1,10 +1,21 @@
 #include "jsonrec.h"
 
+#include <stdint.h>
 #include <string.h>
 
-#include <cjson/cJSON.h>
-
+#include "limits.h"
 #include "utf8.h"
+
+/* What the scanner accepts next. */
+enum jsonrec_expect {
+	EXPECT_VALUE,
+	EXPECT_VALUE_OR_CLOSE, /* just after '[' */
+	EXPECT_KEY,            /* after ',' in an object */
+	EXPECT_KEY_OR_CLOSE,   /* just after '{' */
+	EXPECT_COLON,
+	EXPECT_COMMA_OR_CLOSE,
+	EXPECT_END, /* the top-level object is closed */
+};
 
 static int
 jsonrec_is_space(uint8_t c)
@@ -29,12 +40,14 @@ static size_t
 jsonrec_scan_string(const uint8_t *p, size_t len, size_t i)
 {
 	for (i++; i < len; i++) {
-		if (p[i] == '"')
-			return i + 1;
-		if (p[i] < 0x20)
-			return 0; /* raw control characters are not allowed in strings */
-		if (p[i] != '\\')
+		uint8_t c = p[i];
+
+		if (c != '"' && c != '\\' && c >= 0x20)
 			continue;
+		if (c == '"')
+			return i + 1;
+		if (c < 0x20)
+			return 0; /* raw control characters are not allowed in strings */
 		if (++i >= len)
 			return 0;
 		if (p[i] == 'u') {
@@ -42,7 +55,7 @@ jsonrec_scan_string(const uint8_t *p, size_t len, size_t i)
 			    !jsonrec_is_hex(p[i + 3]) || !jsonrec_is_hex(p[i + 4]))
 				return 0;
 			i += 4;
-		} else if (strchr("\"\\/bfnrt", p[i]) == NULL || p[i] == '\0') {
+		} else if (memchr("\"\\/bfnrt", p[i], 8) == NULL) {
 			return 0;
 		}
 	}
@@ -82,78 +95,125 @@ jsonrec_scan_number(const uint8_t *p, size_t len, size_t i)
 	return i;
 }
 
-/* Copy the text without whitespace, checking every token strictly (cJSON
- * has already checked how the tokens nest). Returns 0 or -1. */
-static int
-jsonrec_compact(const uint8_t *p, size_t len, struct buf *out)
+/* A scalar token at p[i]: string, number or literal. Index after it, or 0. */
+static size_t
+jsonrec_scan_scalar(const uint8_t *p, size_t len, size_t i)
 {
-	size_t i = 0;
+	uint8_t c = p[i];
 
+	if (c == '"')
+		return jsonrec_scan_string(p, len, i);
+	if (c == '-' || jsonrec_is_digit(c))
+		return jsonrec_scan_number(p, len, i);
+	if (len - i >= 4 && memcmp(p + i, "true", 4) == 0)
+		return i + 4;
+	if (len - i >= 5 && memcmp(p + i, "false", 5) == 0)
+		return i + 5;
+	if (len - i >= 4 && memcmp(p + i, "null", 4) == 0)
+		return i + 4;
+	return 0;
+}
+
+/* The state after a complete value (or a closed container). */
+static enum jsonrec_expect
+jsonrec_after_value(size_t depth)
+{
+	return depth == 0 ? EXPECT_END : EXPECT_COMMA_OR_CLOSE;
+}
+
+/*
+ * One pass that checks strict RFC 8259 syntax (tokens, nesting, commas and
+ * colons, nothing after the top-level object) and copies the text without
+ * insignificant whitespace. Text between whitespace is copied in one piece,
+ * so compact input costs one copy and no allocation; numbers keep their
+ * exact digits. Returns 0, or -1 with *reason set.
+ */
+static int
+jsonrec_scan(const uint8_t *p, size_t len, struct buf *out, const char **reason)
+{
+	uint8_t stack[LC_JSON_MAX_DEPTH]; /* '{' or '[' per open container */
+	enum jsonrec_expect expect = EXPECT_VALUE;
+	size_t i = 0, span = 0, depth = 0;
+
+	*reason = "invalid JSON";
+	buf_reserve(out, len);
 	while (i < len) {
 		uint8_t c = p[i];
-		size_t end;
+		size_t end = i + 1;
 
 		if (jsonrec_is_space(c)) {
-			i++;
+			buf_append(out, p + span, i - span);
+			span = ++i;
 			continue;
 		}
-		if (strchr("{}[]:,", c) != NULL && c != '\0') {
-			buf_putc(out, (char)c);
-			i++;
-			continue;
-		}
-		if (c == '"')
-			end = jsonrec_scan_string(p, len, i);
-		else if (c == '-' || jsonrec_is_digit(c))
-			end = jsonrec_scan_number(p, len, i);
-		else if (len - i >= 4 && memcmp(p + i, "true", 4) == 0)
-			end = i + 4;
-		else if (len - i >= 5 && memcmp(p + i, "false", 5) == 0)
-			end = i + 5;
-		else if (len - i >= 4 && memcmp(p + i, "null", 4) == 0)
-			end = i + 4;
-		else
-			end = 0;
-		if (end == 0)
+		switch (expect) {
+		case EXPECT_END:
+			*reason = "trailing data after the JSON object";
 			return -1;
-		buf_append(out, p + i, end - i);
+		case EXPECT_COLON:
+			if (c != ':')
+				return -1;
+			expect = EXPECT_VALUE;
+			break;
+		case EXPECT_KEY:
+		case EXPECT_KEY_OR_CLOSE:
+			if (c == '}' && expect == EXPECT_KEY_OR_CLOSE) {
+				expect = jsonrec_after_value(--depth);
+			} else if (c == '"' && (end = jsonrec_scan_string(p, len, i)) != 0) {
+				expect = EXPECT_COLON;
+			} else {
+				return -1;
+			}
+			break;
+		case EXPECT_COMMA_OR_CLOSE:
+			if (c == ',')
+				expect = stack[depth - 1] == '{' ? EXPECT_KEY : EXPECT_VALUE;
+			else if ((c == '}' || c == ']') && stack[depth - 1] == (c == '}' ? '{' : '['))
+				expect = jsonrec_after_value(--depth);
+			else
+				return -1;
+			break;
+		case EXPECT_VALUE:
+		case EXPECT_VALUE_OR_CLOSE:
+			if (depth == 0 && c != '{') {
+				*reason = "JSON value is not an object";
+				return -1;
+			}
+			if (c == ']' && expect == EXPECT_VALUE_OR_CLOSE) {
+				expect = jsonrec_after_value(--depth);
+			} else if (c == '{' || c == '[') {
+				if (depth == LC_JSON_MAX_DEPTH) {
+					*reason = "JSON nested too deeply";
+					return -1;
+				}
+				stack[depth++] = c;
+				expect = c == '{' ? EXPECT_KEY_OR_CLOSE : EXPECT_VALUE_OR_CLOSE;
+			} else if ((end = jsonrec_scan_scalar(p, len, i)) != 0) {
+				expect = jsonrec_after_value(depth);
+			} else {
+				return -1;
+			}
+			break;
+		}
 		i = end;
 	}
+	if (expect != EXPECT_END)
+		return -1;
+	buf_append(out, p + span, len - span);
 	return 0;
 }
 
 int
 jsonrec_to_line(const uint8_t *data, size_t len, struct buf *out, const char **reason)
 {
-	const char *end = NULL;
 	size_t mark = out->len;
-	cJSON *root;
-	int is_object;
 
 	if (utf8_check(data, len) != len) {
 		*reason = "invalid UTF-8";
 		return -1;
 	}
-	root = cJSON_ParseWithLengthOpts((const char *)data, len, &end, 0);
-	if (root == NULL) {
-		*reason = "invalid JSON";
-		return -1;
-	}
-	is_object = cJSON_IsObject(root);
-	cJSON_Delete(root);
-	if (!is_object) {
-		*reason = "JSON value is not an object";
-		return -1;
-	}
-	for (const uint8_t *rest = (const uint8_t *)end; rest < data + len; rest++) {
-		if (!jsonrec_is_space(*rest)) {
-			*reason = "trailing data after the JSON object";
-			return -1;
-		}
-	}
-	if (jsonrec_compact(data, len, out) == -1) {
+	if (jsonrec_scan(data, len, out, reason) == -1) {
 		buf_truncate(out, mark);
-		*reason = "invalid JSON";
 		return -1;
 	}
 	buf_putc(out, '\n');

@@ -1,8 +1,10 @@
 /*
  * JSON records: a payload must be one JSON object in strict RFC 8259 syntax
- * and valid UTF-8. cJSON checks the structure; the original text is then
- * copied without insignificant whitespace, so numbers keep their exact
- * digits (cJSON would round integers above 2^53 through a double).
+ * and valid UTF-8. One pass checks it and copies the original text without
+ * insignificant whitespace, so numbers keep their exact digits and spelling
+ * (a parser like cJSON rounds integers above 2^53 through a double and
+ * prints 640.0 as 640) and no memory is allocated per value. cJSON serves
+ * as the independent oracle in the fuzz target and tests.
  */
 #ifndef LC_JSONREC_H
 #define LC_JSONREC_H

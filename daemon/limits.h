@@ -31,9 +31,12 @@
 /* Per-connection fairness: bytes read from one socket per loop callback. */
 #define LC_READ_BUDGET (64u * 1024u)
 
-/* Batches: dispatched when full, or at the end of a loop iteration. */
+/* Batches: submitted when full, or this long after their first record. */
+#define LC_FLUSH_DELAY_US 2000
 #define LC_BATCH_BYTES (256u * 1024u)
 #define LC_BATCH_RECORDS 4096u
+/* Freed batches kept with their buffers for reuse. */
+#define LC_BATCH_POOL 16
 
 /* Bytes in flight (framed, not yet written): reading pauses above the high
  * mark and resumes below the low mark (half of it). */
@@ -57,6 +60,9 @@
  * most this many such lines per second (the rest are counted). */
 #define LC_LOG_SAMPLE 64
 #define LC_LOG_RATE_PER_SEC 10
+
+/* JSON records: deepest nesting accepted (cJSON's own limit is 1000). */
+#define LC_JSON_MAX_DEPTH 512
 
 /* Pickle decoder caps, per record. */
 #define LC_PICKLE_MAX_DEPTH 100

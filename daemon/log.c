@@ -84,6 +84,9 @@ log_level_name(enum log_level level)
 	return "unknown";
 }
 
+static void log_vemit(enum log_level level, const char *errstr, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
+
 static void
 log_vemit(enum log_level level, const char *errstr, const char *fmt, va_list ap)
 {

@@ -6,12 +6,12 @@
  * (beyond them accepting pauses and the kernel's backlog waits), a timeout
  * on every read and write, and small caps on headers and bodies.
  *
- * libevent 2.1 has no evhttp_set_max_connections, so connections are
- * counted here: each one gets its bufferevent from metrics_conn_new, a
- * pass-through filter whose free callback is the one sure sign that the
- * connection is gone (however it ended). Those callbacks can run after
- * metrics_free (libevent finalizes bufferevents in the loop, or in
- * event_base_free), so the last one frees struct metrics.
+ * libevent 2.1 has no evhttp_set_max_connections and tells nobody when a
+ * server connection goes away, so connections are counted here: each gets
+ * its bufferevent from metrics_conn_new, which keeps a reference to it.
+ * bufferevent_free clears the callbacks evhttp always sets, so a sweep
+ * (every second while connections are open) drops the bufferevents evhttp
+ * has let go; the last reference closes the socket.
  */
 #include "metrics.h"
 
@@ -24,6 +24,7 @@
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
+#include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 #include <event2/listener.h>
@@ -48,6 +49,7 @@
 #define METRICS_MAX_BODY 1024
 #define METRICS_MAX_CLIENTS 100   /* entries in /clients */
 #define METRICS_STALL_UNHEALTHY 5 /* seconds without writer progress */
+#define METRICS_SWEEP_SECONDS 1
 
 #define METRICS_TEXT "text/plain; charset=utf-8"
 
@@ -56,9 +58,10 @@ struct metrics {
 	struct metrics_sources src;
 	struct evconnlistener *listeners[LC_MAX_LISTENERS];
 	size_t nlisteners;
+	struct bufferevent *conns[METRICS_MAX_CONNECTIONS];
 	size_t nconns;
+	struct event *sweep_ev;
 	int accepting;
-	int freed; /* metrics_free ran; the last connection frees the rest */
 };
 
 struct metrics_route {
@@ -70,7 +73,7 @@ struct metrics_route {
 static void
 metrics_accepting(struct metrics *m, int on)
 {
-	if (m->accepting == on || m->freed)
+	if (m->accepting == on)
 		return;
 	m->accepting = on;
 	for (size_t i = 0; i < m->nlisteners; i++) {
@@ -84,16 +87,37 @@ metrics_accepting(struct metrics *m, int on)
 		    METRICS_MAX_CONNECTIONS);
 }
 
+/* Drop the bufferevents evhttp has freed (callbacks cleared). */
 static void
-metrics_conn_gone(void *arg)
+metrics_sweep(struct metrics *m)
+{
+	size_t kept = 0;
+
+	for (size_t i = 0; i < m->nconns; i++) {
+		bufferevent_event_cb eventcb;
+
+		bufferevent_getcb(m->conns[i], NULL, NULL, &eventcb, NULL);
+		if (eventcb == NULL)
+			bufferevent_decref(m->conns[i]);
+		else
+			m->conns[kept++] = m->conns[i];
+	}
+	m->nconns = kept;
+}
+
+static void
+metrics_sweep_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct metrics *m = arg;
+	struct timeval every = {METRICS_SWEEP_SECONDS, 0};
 
-	m->nconns--;
-	if (m->freed && m->nconns == 0)
-		free(m);
-	else if (m->nconns < METRICS_MAX_CONNECTIONS)
+	(void)fd;
+	(void)what;
+	metrics_sweep(m);
+	if (m->nconns < METRICS_MAX_CONNECTIONS)
 		metrics_accepting(m, 1);
+	if (m->nconns > 0)
+		evtimer_add(m->sweep_ev, &every);
 }
 
 /* evhttp's bevcb: the bufferevent of each accepted connection. */
@@ -101,16 +125,17 @@ static struct bufferevent *
 metrics_conn_new(struct event_base *base, void *arg)
 {
 	struct metrics *m = arg;
-	struct bufferevent *sock, *bev = NULL;
+	struct timeval every = {METRICS_SWEEP_SECONDS, 0};
+	struct bufferevent *bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
 
-	sock = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
-	if (sock != NULL)
-		bev = bufferevent_filter_new(sock, NULL, NULL, BEV_OPT_CLOSE_ON_FREE,
-		    metrics_conn_gone, m);
 	if (bev == NULL)
 		fatalx("metrics: cannot create a bufferevent");
-	if (++m->nconns >= METRICS_MAX_CONNECTIONS)
+	bufferevent_incref(bev);
+	m->conns[m->nconns++] = bev;
+	if (m->nconns == METRICS_MAX_CONNECTIONS)
 		metrics_accepting(m, 0);
+	if (!evtimer_pending(m->sweep_ev, NULL))
+		evtimer_add(m->sweep_ev, &every);
 	return bev;
 }
 
@@ -284,7 +309,9 @@ metrics_start(struct event_base *base, char *const *addrs, size_t naddrs,
 
 	m->src = *src;
 	m->accepting = 1;
-	if ((m->http = evhttp_new(base)) == NULL)
+	m->http = evhttp_new(base);
+	m->sweep_ev = evtimer_new(base, metrics_sweep_cb, m);
+	if (m->http == NULL || m->sweep_ev == NULL)
 		fatalx("metrics: cannot create the HTTP server");
 	evhttp_set_bevcb(m->http, metrics_conn_new, m);
 	evhttp_set_timeout(m->http, METRICS_TIMEOUT);
@@ -309,8 +336,8 @@ metrics_free(struct metrics *m)
 {
 	if (m == NULL)
 		return;
-	m->freed = 1; /* before evhttp_free, whose listeners go first */
-	evhttp_free(m->http);
-	if (m->nconns == 0)
-		free(m);
+	evhttp_free(m->http); /* frees every connection */
+	metrics_sweep(m);
+	event_free(m->sweep_ev);
+	free(m);
 }

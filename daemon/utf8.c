@@ -1,5 +1,7 @@
 #include "utf8.h"
 
+#include <string.h>
+
 size_t
 utf8_check(const uint8_t *s, size_t len)
 {
@@ -8,6 +10,17 @@ utf8_check(const uint8_t *s, size_t len)
 	while (i < len) {
 		uint8_t c = s[i];
 		size_t n;
+
+		/* Most log text is ASCII: skip it eight bytes at a time. */
+		if (c < 0x80 && len - i >= 8) {
+			uint64_t w;
+
+			memcpy(&w, s + i, 8);
+			if ((w & 0x8080808080808080ull) == 0) {
+				i += 8;
+				continue;
+			}
+		}
 		uint8_t lo = 0x80, hi = 0xbf;
 
 		if (c < 0x80) {

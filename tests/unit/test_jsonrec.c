@@ -3,12 +3,14 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
 
 #include "jsonrec.h"
+#include "limits.h"
 
 static void
 expect_line(const char *in, const char *line)
@@ -42,6 +44,20 @@ expect_reject(const char *in, size_t len, const char *why)
 }
 
 #define REJECT(lit, why) expect_reject(lit, sizeof(lit) - 1, why)
+
+/* Accepted, and the output is the input (already compact) plus '\n'. */
+static void
+expect_line_len(const char *in, size_t len)
+{
+	struct buf out;
+	const char *reason = NULL;
+
+	buf_init(&out);
+	assert_int_equal(jsonrec_to_line((const uint8_t *)in, len, &out, &reason), 0);
+	assert_int_equal(out.len, len + 1);
+	assert_memory_equal(out.data, in, len);
+	buf_free(&out);
+}
 
 static void
 test_compacts_and_keeps_text(void **state)
@@ -89,6 +105,51 @@ test_rejects_invalid_json(void **state)
 }
 
 static void
+test_rejects_broken_structure(void **state)
+{
+	(void)state;
+	REJECT("{\"a\":1,}", "invalid JSON");
+	REJECT("{,}", "invalid JSON");
+	REJECT("{\"a\"}", "invalid JSON");
+	REJECT("{\"a\":}", "invalid JSON");
+	REJECT("{\"a\":[1,2}", "invalid JSON");
+	REJECT("{\"a\":{\"b\":1]}", "invalid JSON");
+	REJECT("{\"a\":1 \"b\":2}", "invalid JSON");
+	REJECT("{\"a\":[1,]}", "invalid JSON");
+	REJECT("{1:2}", "invalid JSON");
+	REJECT("{\"a\":1}}", "trailing");
+	REJECT("{\"a\":[]]", "invalid JSON");
+	expect_line("{\"a\":[],\"b\":{},\"c\":[{}, [[]], {\"d\": [1, {\"e\": null}]}]}",
+	    "{\"a\":[],\"b\":{},\"c\":[{},[[]],{\"d\":[1,{\"e\":null}]}]}\n");
+}
+
+/* {"a":[[...]]} with `depth` containers in all (the object included). */
+static size_t
+nested(char *dst, size_t depth)
+{
+	size_t n = (size_t)sprintf(dst, "{\"a\":");
+
+	memset(dst + n, '[', depth - 1);
+	memset(dst + n + depth - 1, ']', depth - 1);
+	n += 2 * (depth - 1);
+	dst[n++] = '}';
+	return n;
+}
+
+static void
+test_nesting_limit(void **state)
+{
+	static char deep[2 * LC_JSON_MAX_DEPTH + 16];
+	size_t n;
+
+	(void)state;
+	n = nested(deep, LC_JSON_MAX_DEPTH);
+	expect_line_len(deep, n);
+	n = nested(deep, LC_JSON_MAX_DEPTH + 1);
+	expect_reject(deep, n, "too deeply");
+}
+
+static void
 test_rejects_invalid_utf8(void **state)
 {
 	(void)state;
@@ -116,6 +177,8 @@ main(void)
 		cmocka_unit_test(test_rejects_non_objects),
 		cmocka_unit_test(test_rejects_invalid_json),
 		cmocka_unit_test(test_rejects_invalid_utf8),
+		cmocka_unit_test(test_rejects_broken_structure),
+		cmocka_unit_test(test_nesting_limit),
 		cmocka_unit_test(test_sniff),
 	};
 
