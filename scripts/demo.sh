@@ -9,6 +9,9 @@ set -eu
 build=${1:-build}
 workers=${DEMO_WORKERS:-$(( $(nproc) * 4 ))}
 workload=${DEMO_WORKLOAD:-10}
+# Collections of 10-11 floats: a permutation bogosort of those keeps every
+# core busy for a few seconds.
+items="--min-items ${DEMO_MIN_ITEMS:-10} --max-items ${DEMO_MAX_ITEMS:-11}"
 out_dir=$(mktemp -d /tmp/logcatcher-demo.XXXXXX)
 out="$out_dir/logcatcher.jsonl"
 
@@ -28,9 +31,11 @@ until grep -q "collecting into" "$out_dir/logcatcherd.log"; do
 done
 
 echo "logcatcherd is collecting on 127.0.0.1:9020 into $out"
-echo "running logcatcher-client --workers $workers --workload $workload ..."
-"$build/client/logcatcher-client" --workers "$workers" --workload "$workload" --json \
+echo "running logcatcher-client --workers $workers --workload $workload $items ..."
+# shellcheck disable=SC2086
+"$build/client/logcatcher-client" --workers "$workers" --workload "$workload" $items --json \
 	>"$out_dir/client.json"
+echo "daemon CPU: $(awk '{printf "%.2f s", ($14 + $15) / 100}' "/proc/$daemon/stat")"
 kill -TERM "$daemon"
 wait "$daemon"
 trap - EXIT INT TERM
