@@ -47,7 +47,7 @@
 #define METRICS_TIMEOUT 10 /* seconds for a request to arrive or a reply to leave */
 #define METRICS_MAX_HEADERS 8192
 #define METRICS_MAX_BODY 1024
-#define METRICS_MAX_CLIENTS 100   /* entries in /clients */
+#define METRICS_MAX_CLIENTS 100	  /* entries in /clients */
 #define METRICS_STALL_UNHEALTHY 5 /* seconds without writer progress */
 #define METRICS_SWEEP_SECONDS 1
 
@@ -84,7 +84,7 @@ metrics_accepting(struct metrics *m, int on)
 	}
 	if (!on)
 		log_info("metrics: %d connections open; accepting again when one closes",
-		    METRICS_MAX_CONNECTIONS);
+			 METRICS_MAX_CONNECTIONS);
 }
 
 /* Drop the bufferevents evhttp has freed (callbacks cleared). */
@@ -254,7 +254,7 @@ metrics_is_loopback(const struct sockaddr *sa)
 		const struct in6_addr *a = &((const struct sockaddr_in6 *)sa)->sin6_addr;
 
 		return IN6_IS_ADDR_LOOPBACK(a) ||
-		    (IN6_IS_ADDR_V4MAPPED(a) && a->s6_addr[12] == 127);
+		       (IN6_IS_ADDR_V4MAPPED(a) && a->s6_addr[12] == 127);
 	}
 	return 0;
 }
@@ -276,7 +276,7 @@ metrics_log_bound(int fd, const char *text)
 	if (!metrics_is_loopback((struct sockaddr *)&ss))
 		log_warnx("metrics_listen %s is not a loopback address: anyone who can reach "
 			  "it sees the clients' addresses and the daemon's counters",
-		    text);
+			  text);
 }
 
 static int
@@ -303,7 +303,7 @@ metrics_bind(struct metrics *m, const char *text)
 
 struct metrics *
 metrics_start(struct event_base *base, char *const *addrs, size_t naddrs,
-    const struct metrics_sources *src)
+	      const struct metrics_sources *src)
 {
 	struct metrics *m = xcalloc(1, sizeof(*m));
 

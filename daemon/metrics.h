@@ -29,7 +29,7 @@ struct metrics_sources {
  * one that is not loopback); NULL after printing why one could not be
  * bound. */
 struct metrics *metrics_start(struct event_base *base, char *const *addrs, size_t naddrs,
-    const struct metrics_sources *src);
+			      const struct metrics_sources *src);
 /* Close the listeners and every connection; NULL is fine. */
 void metrics_free(struct metrics *m);
 

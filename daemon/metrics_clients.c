@@ -51,7 +51,7 @@ metrics_clients_one(struct buf *out, const struct conn_info *c)
 	else
 		buf_puts(out, "null");
 	buf_printf(out, ",\"records\":%llu,\"bytes\":%llu}", (unsigned long long)c->records,
-	    (unsigned long long)c->bytes);
+		   (unsigned long long)c->bytes);
 }
 
 void

@@ -13,14 +13,14 @@ struct stats_snapshot;
 
 /* X(name, help): state read from its owner at each scrape (metrics.c),
  * printed as the gauge logcatcher_<name>. */
-#define METRICS_GAUGES(X)                                                                    \
-	X(connections_active, "Open TCP client connections.")                               \
-	X(inflight_bytes, "Bytes framed and not yet written; reading pauses above "         \
-			  "max_inflight.")                                                   \
-	X(backpressure_active, "1 while reading from clients is paused for max_inflight.")  \
-	X(queue_batches, "Batches handed to the workers and not yet written (queued, "      \
-			 "being serialized or waiting for their turn).")                     \
-	X(writer_stalled_seconds, "Seconds the writer has had work but made no progress "   \
+#define METRICS_GAUGES(X)                                                                          \
+	X(connections_active, "Open TCP client connections.")                                      \
+	X(inflight_bytes, "Bytes framed and not yet written; reading pauses above "                \
+			  "max_inflight.")                                                         \
+	X(backpressure_active, "1 while reading from clients is paused for max_inflight.")         \
+	X(queue_batches, "Batches handed to the workers and not yet written (queued, "             \
+			 "being serialized or waiting for their turn).")                           \
+	X(writer_stalled_seconds, "Seconds the writer has had work but made no progress "          \
 				  "(0 while idle or moving); /healthz fails above 5.")
 
 struct metrics_gauges {
@@ -30,7 +30,6 @@ struct metrics_gauges {
 	uint64_t start_time; /* process_start_time_seconds */
 };
 
-void metrics_text(struct buf *out, const struct stats_snapshot *st,
-    const struct metrics_gauges *g);
+void metrics_text(struct buf *out, const struct stats_snapshot *st, const struct metrics_gauges *g);
 
 #endif

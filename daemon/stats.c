@@ -25,7 +25,7 @@ stats_snapshot(struct stats_snapshot *s)
 {
 	uint64_t total = 0;
 
-#define STATS_READ(name, family, label, help) \
+#define STATS_READ(name, family, label, help)                                                      \
 	s->name = atomic_load_explicit(&stats.name, memory_order_relaxed);
 	STATS_COUNTERS(STATS_READ)
 #undef STATS_READ

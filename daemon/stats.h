@@ -21,44 +21,45 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
-#define STATS_COUNTERS(X)                                                                   \
-	X(records_received, "records_received", "", "Records framed from clients.")         \
-	X(lines_written, "records_written", "",                                            \
-	    "Record lines written to the output (the trailer's lines_collected).")          \
-	X(records_rejected, NULL, "", "")                                                  \
-	X(rejected_json, "records_rejected", "reason=\"json\"",                            \
-	    "Records rejected: invalid JSON, invalid pickle, or neither format.")           \
-	X(rejected_pickle, "records_rejected", "reason=\"pickle\"", "")                    \
-	X(rejected_format, "records_rejected", "reason=\"format\"", "")                    \
-	X(frames_empty, "frames_rejected", "reason=\"empty\"",                             \
-	    "Frames dropped by the framing: zero-length, over max_record_size (the "        \
-	    "connection is closed), incomplete at a disconnect or the stop.")               \
-	X(frames_oversize, "frames_rejected", "reason=\"oversize\"", "")                   \
-	X(frames_incomplete, "frames_rejected", "reason=\"incomplete\"", "")               \
-	X(datagrams_invalid, "datagrams_invalid", "",                                      \
-	    "UDP datagrams whose length prefix did not match their size.")                  \
-	X(bytes_in, "received_bytes", "", "Bytes read from clients.")                      \
-	X(connections_accepted, "connections_accepted", "", "TCP connections accepted.")   \
-	X(connections_closed, "connections_closed", "", "TCP connections closed.")         \
-	X(connections_rejected_limit, "connections_rejected", "reason=\"limit\"",          \
-	    "Connections closed at once: max_connections or the descriptor limit "          \
-	    "(limit), peer not in allow (allow).")                                          \
-	X(connections_rejected_allow, "connections_rejected", "reason=\"allow\"", "")      \
-	X(connections_idle_closed, "connections_idle_closed", "",                          \
-	    "Connections closed after idle_timeout.")                                      \
-	X(datagrams_rejected_allow, "datagrams_rejected", "reason=\"allow\"",              \
-	    "UDP datagrams ignored: peer not in allow.")                                   \
-	X(dead_letters, "dead_letters", "",                                                \
-	    "Rejected records written to the dead-letter file.")                            \
-	X(backpressure_pauses, "backpressure_pauses", "",                                  \
-	    "Times reading paused for the max_inflight limit.")                             \
-	X(write_errors, "write_errors", "", "Failed writes to the output (retried).")      \
+#define STATS_COUNTERS(X)                                                                          \
+	X(records_received, "records_received", "", "Records framed from clients.")                \
+	X(lines_written, "records_written", "",                                                    \
+	  "Record lines written to the output (the trailer's lines_collected).")                   \
+	X(records_rejected, NULL, "", "")                                                          \
+	X(rejected_json, "records_rejected", "reason=\"json\"",                                    \
+	  "Records rejected: invalid JSON, invalid pickle, or neither format.")                    \
+	X(rejected_pickle, "records_rejected", "reason=\"pickle\"", "")                            \
+	X(rejected_format, "records_rejected", "reason=\"format\"", "")                            \
+	X(frames_empty, "frames_rejected", "reason=\"empty\"",                                     \
+	  "Frames dropped by the framing: zero-length, over max_record_size (the "                 \
+	  "connection is closed), incomplete at a disconnect or the stop.")                        \
+	X(frames_oversize, "frames_rejected", "reason=\"oversize\"", "")                           \
+	X(frames_incomplete, "frames_rejected", "reason=\"incomplete\"", "")                       \
+	X(datagrams_invalid, "datagrams_invalid", "",                                              \
+	  "UDP datagrams whose length prefix did not match their size.")                           \
+	X(bytes_in, "received_bytes", "", "Bytes read from clients.")                              \
+	X(connections_accepted, "connections_accepted", "", "TCP connections accepted.")           \
+	X(connections_closed, "connections_closed", "", "TCP connections closed.")                 \
+	X(connections_rejected_limit, "connections_rejected", "reason=\"limit\"",                  \
+	  "Connections closed at once: max_connections or the descriptor limit "                   \
+	  "(limit), peer not in allow (allow).")                                                   \
+	X(connections_rejected_allow, "connections_rejected", "reason=\"allow\"", "")              \
+	X(connections_idle_closed, "connections_idle_closed", "",                                  \
+	  "Connections closed after idle_timeout.")                                                \
+	X(datagrams_rejected_allow, "datagrams_rejected", "reason=\"allow\"",                      \
+	  "UDP datagrams ignored: peer not in allow.")                                             \
+	X(dead_letters, "dead_letters", "", "Rejected records written to the dead-letter file.")   \
+	X(backpressure_pauses, "backpressure_pauses", "",                                          \
+	  "Times reading paused for the max_inflight limit.")                                      \
+	X(write_errors, "write_errors", "", "Failed writes to the output (retried).")              \
 	X(reopens, "reopens", "", "Output reopens (SIGHUP, or the file was replaced).")
 
 /* Upper bounds (seconds) of the write latency histogram's buckets. */
-#define STATS_WRITE_BUCKETS(X)                                                              \
+/* clang-format off */
+#define STATS_WRITE_BUCKETS(X) \
 	X(0.0001) X(0.00025) X(0.0005) X(0.001) X(0.0025) X(0.005) X(0.01) X(0.025) X(0.05) \
-	    X(0.1) X(0.25) X(0.5) X(1) X(2.5) X(5) X(10)
+	X(0.1) X(0.25) X(0.5) X(1) X(2.5) X(5) X(10)
+/* clang-format on */
 #define STATS_COUNT_BUCKET(bound) +1
 #define STATS_WRITE_NBUCKETS (0 STATS_WRITE_BUCKETS(STATS_COUNT_BUCKET))
 

@@ -173,6 +173,30 @@ class BasicTest(unittest.TestCase):
         self.assertEqual(trailer, 10)
         self.assertEqual(oct(os.stat(path).st_mode & 0o777), oct(0o640 & ~current_umask()))
 
+    def test_output_dash_writes_to_stdout(self):
+        proc = subprocess.Popen([lctest.LOGCATCHERD, "-l", "127.0.0.1:0", "-o", "-"],
+                                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, preexec_fn=lctest.die_with_parent)
+        try:
+            line = b""
+            while b"collecting into" not in line:
+                line = proc.stderr.readline()
+                self.assertNotEqual(line, b"", "daemon exited before collecting")
+                m = re.search(rb"listening on tcp \S+:(\d+)", line)
+                if m:
+                    port = int(m.group(1))
+            send_records(port, 0, 5)
+            proc.terminate()  # the stop takes what was sent, then the trailer
+            out, _ = proc.communicate(timeout=lctest.DEFAULT_TIMEOUT)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+        lines = out.decode().split("\n")[:-1]
+        self.assertEqual(proc.returncode, 0)
+        self.assertEqual([lctest.strict_loads(x)["seq"] for x in lines[:-1]], list(range(5)))
+        self.assertEqual(lines[-1], '{"lines_collected": 5}')
+
     def test_journal_priority_prefixes(self):
         """Under systemd (JOURNAL_STREAM names stderr) lines carry <N>."""
         workdir = tempfile.mkdtemp(prefix="lctest-")

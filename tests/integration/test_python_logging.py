@@ -43,6 +43,27 @@ class PythonLoggingTest(unittest.TestCase):
         for payload, line in zip(payloads, lines):
             self.assertEqual(line, pickle_golden.expected_line(payload))
 
+    def test_hostile_pickles_each_followed_by_a_good_record(self):
+        """Every hostile pickle is rejected on its own; the record after it on
+        the same connection is written."""
+        good = pickle_golden.make_pickle(next(iter(pickle_golden.records())), 1)
+        with Daemon() as d:
+            s = d.connect()
+            for payload, _reason in pickle_golden.HOSTILE:
+                s.sendall(frame(payload) + frame(good))
+            s.close()
+            n = len(pickle_golden.HOSTILE)
+            d.wait_lines(n)
+            self.assertEqual(d.stop(), 0)
+            records, trailer = split_trailer(d.records())
+            log = d.log()
+        empty = sum(1 for payload, _ in pickle_golden.HOSTILE if not payload)
+        self.assertEqual(trailer, n)
+        self.assertEqual(len(records), n)
+        # An empty payload is a zero-length frame, counted on its own.
+        self.assertRegex(log, r"stopped: %d records received, %d lines written, %d rejected"
+                         % (2 * n - empty, n, n - empty))
+
     def test_socket_handlers_from_threads(self):
         threads, per_thread = 6, 1500
         with Daemon() as d:

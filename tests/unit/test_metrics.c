@@ -1,8 +1,8 @@
 /* metrics: the Prometheus text generated from the counter list, the write
  * latency histogram, the gauges, and /clients' JSON. */
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <setjmp.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -40,7 +40,8 @@ static const struct field {
 	const char *family, *label, *help;
 	size_t offset;
 } fields[] = {
-#define FIELD_ROW(field, family, label, help) {family, label, help, offsetof(struct stats_snapshot, field)},
+#define FIELD_ROW(field, family, label, help)                                                      \
+	{family, label, help, offsetof(struct stats_snapshot, field)},
     STATS_COUNTERS(FIELD_ROW)
 #undef FIELD_ROW
 };
@@ -70,7 +71,7 @@ test_every_counter_exported(void **state)
 			continue;
 		}
 		snprintf(line, sizeof(line), "logcatcher_%s_total%s%s%s %zu", f->family,
-		    f->label[0] ? "{" : "", f->label, f->label[0] ? "}" : "", 1000 + i);
+			 f->label[0] ? "{" : "", f->label, f->label[0] ? "}" : "", 1000 + i);
 		assert_true(has_line(out.data, line));
 		snprintf(line, sizeof(line), "# TYPE logcatcher_%s_total counter\n", f->family);
 		type = strstr(out.data, line);
@@ -99,7 +100,8 @@ test_families_contiguous(void **state)
 		if (!first)
 			assert_true(f->label[0] != '\0');
 		for (size_t j = 0; first && j < i; j++)
-			assert_true(fields[j].family == NULL || strcmp(fields[j].family, f->family) != 0);
+			assert_true(fields[j].family == NULL ||
+				    strcmp(fields[j].family, f->family) != 0);
 		prev = f->family;
 	}
 }
@@ -112,8 +114,8 @@ test_histogram_cumulative(void **state)
 	struct buf out;
 
 	(void)state;
-	stats_observe_write(50000);      /* 50 us */
-	stats_observe_write(3000000);    /* 3 ms */
+	stats_observe_write(50000);	  /* 50 us */
+	stats_observe_write(3000000);	  /* 3 ms */
 	stats_observe_write(20000000000); /* 20 s: only +Inf */
 	stats_snapshot(&st);
 	assert_int_equal(st.write_count, 3);
@@ -134,8 +136,8 @@ static void
 test_gauges_and_info(void **state)
 {
 	struct stats_snapshot st = {0};
-	struct metrics_gauges g = {.connections_active = 7, .backpressure_active = 1,
-	    .start_time = 1700000000};
+	struct metrics_gauges g = {
+	    .connections_active = 7, .backpressure_active = 1, .start_time = 1700000000};
 	struct buf out;
 
 	(void)state;
@@ -158,11 +160,12 @@ test_clients_sorted_and_capped(void **state)
 	    {"127.0.0.1:3000", 300, 310, 7, 70},
 	};
 	struct buf out;
-	const char *want = "{\"total\":3,\"shown\":2,\"clients\":["
-			   "{\"peer\":\"[::1]:2000\",\"connected_since\":200,\"last_record\":210,"
-			   "\"records\":9,\"bytes\":90},"
-			   "{\"peer\":\"127.0.0.1:3000\",\"connected_since\":300,\"last_record\":310,"
-			   "\"records\":7,\"bytes\":70}]}\n";
+	const char *want =
+	    "{\"total\":3,\"shown\":2,\"clients\":["
+	    "{\"peer\":\"[::1]:2000\",\"connected_since\":200,\"last_record\":210,"
+	    "\"records\":9,\"bytes\":90},"
+	    "{\"peer\":\"127.0.0.1:3000\",\"connected_since\":300,\"last_record\":310,"
+	    "\"records\":7,\"bytes\":70}]}\n";
 
 	(void)state;
 	buf_init(&out);
