@@ -61,6 +61,17 @@
 #define LC_LOG_SAMPLE 64
 #define LC_LOG_RATE_PER_SEC 10
 
+/* The metrics endpoint: slow or many scrapers must never hold the collector
+ * up. Unhealthy (/healthz 503) after this many seconds without writer
+ * progress while there is work. */
+#define LC_METRICS_MAX_CONNECTIONS 32
+#define LC_METRICS_TIMEOUT 10 /* seconds for a request to arrive or a reply to leave */
+#define LC_METRICS_MAX_HEADERS 8192
+#define LC_METRICS_MAX_BODY 1024
+#define LC_METRICS_MAX_CLIENTS 100 /* entries listed by /clients */
+#define LC_METRICS_STALL_UNHEALTHY 5
+#define LC_METRICS_SWEEP_SECONDS 1 /* how often closed scrapers are released */
+
 /* JSON records: deepest nesting accepted (cJSON's own limit is 1000). */
 #define LC_JSON_MAX_DEPTH 512
 

@@ -2,7 +2,7 @@
  * The metrics endpoint's HTTP side: libevent's evhttp in the loop thread.
  * Every reply is built in memory from atomics and loop-owned state, so a
  * request costs the collector one short callback. What a scraper could
- * otherwise hold is bounded: at most METRICS_MAX_CONNECTIONS connections
+ * otherwise hold is bounded: at most LC_METRICS_MAX_CONNECTIONS connections
  * (beyond them accepting pauses and the kernel's backlog waits), a timeout
  * on every read and write, and small caps on headers and bodies.
  *
@@ -43,14 +43,6 @@
 #include "xmalloc.h"
 
 /* Limits of the endpoint (it is for a scraper or two and an operator). */
-#define METRICS_MAX_CONNECTIONS 32
-#define METRICS_TIMEOUT 10 /* seconds for a request to arrive or a reply to leave */
-#define METRICS_MAX_HEADERS 8192
-#define METRICS_MAX_BODY 1024
-#define METRICS_MAX_CLIENTS 100	  /* entries in /clients */
-#define METRICS_STALL_UNHEALTHY 5 /* seconds without writer progress */
-#define METRICS_SWEEP_SECONDS 1
-
 #define METRICS_TEXT "text/plain; charset=utf-8"
 
 struct metrics {
@@ -58,7 +50,7 @@ struct metrics {
 	struct metrics_sources src;
 	struct evconnlistener *listeners[LC_MAX_LISTENERS];
 	size_t nlisteners;
-	struct bufferevent *conns[METRICS_MAX_CONNECTIONS];
+	struct bufferevent *conns[LC_METRICS_MAX_CONNECTIONS];
 	size_t nconns;
 	struct event *sweep_ev;
 	int accepting;
@@ -84,7 +76,7 @@ metrics_accepting(struct metrics *m, int on)
 	}
 	if (!on)
 		log_info("metrics: %d connections open; accepting again when one closes",
-			 METRICS_MAX_CONNECTIONS);
+			 LC_METRICS_MAX_CONNECTIONS);
 }
 
 /* Drop the bufferevents evhttp has freed (callbacks cleared). */
@@ -109,12 +101,12 @@ static void
 metrics_sweep_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct metrics *m = arg;
-	struct timeval every = {METRICS_SWEEP_SECONDS, 0};
+	struct timeval every = {LC_METRICS_SWEEP_SECONDS, 0};
 
 	(void)fd;
 	(void)what;
 	metrics_sweep(m);
-	if (m->nconns < METRICS_MAX_CONNECTIONS)
+	if (m->nconns < LC_METRICS_MAX_CONNECTIONS)
 		metrics_accepting(m, 1);
 	if (m->nconns > 0)
 		evtimer_add(m->sweep_ev, &every);
@@ -125,14 +117,14 @@ static struct bufferevent *
 metrics_conn_new(struct event_base *base, void *arg)
 {
 	struct metrics *m = arg;
-	struct timeval every = {METRICS_SWEEP_SECONDS, 0};
+	struct timeval every = {LC_METRICS_SWEEP_SECONDS, 0};
 	struct bufferevent *bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
 
 	if (bev == NULL)
 		fatalx("metrics: cannot create a bufferevent");
 	bufferevent_incref(bev);
 	m->conns[m->nconns++] = bev;
-	if (m->nconns == METRICS_MAX_CONNECTIONS)
+	if (m->nconns == LC_METRICS_MAX_CONNECTIONS)
 		metrics_accepting(m, 0);
 	if (!evtimer_pending(m->sweep_ev, NULL))
 		evtimer_add(m->sweep_ev, &every);
@@ -165,7 +157,7 @@ metrics_serve_health(struct metrics *m, struct buf *out)
 {
 	unsigned stalled = pipeline_stalled_for(m->src.pipeline);
 
-	if (stalled > METRICS_STALL_UNHEALTHY) {
+	if (stalled > LC_METRICS_STALL_UNHEALTHY) {
 		buf_printf(out, "writer stalled for %u s\n", stalled);
 		return HTTP_SERVUNAVAIL;
 	}
@@ -176,7 +168,7 @@ metrics_serve_health(struct metrics *m, struct buf *out)
 static int
 metrics_serve_clients(struct metrics *m, struct buf *out)
 {
-	metrics_clients(out, m->src.server, METRICS_MAX_CLIENTS);
+	metrics_clients(out, m->src.server, LC_METRICS_MAX_CLIENTS);
 	return HTTP_OK;
 }
 
@@ -314,9 +306,9 @@ metrics_start(struct event_base *base, char *const *addrs, size_t naddrs,
 	if (m->http == NULL || m->sweep_ev == NULL)
 		fatalx("metrics: cannot create the HTTP server");
 	evhttp_set_bevcb(m->http, metrics_conn_new, m);
-	evhttp_set_timeout(m->http, METRICS_TIMEOUT);
-	evhttp_set_max_headers_size(m->http, METRICS_MAX_HEADERS);
-	evhttp_set_max_body_size(m->http, METRICS_MAX_BODY);
+	evhttp_set_timeout(m->http, LC_METRICS_TIMEOUT);
+	evhttp_set_max_headers_size(m->http, LC_METRICS_MAX_HEADERS);
+	evhttp_set_max_body_size(m->http, LC_METRICS_MAX_BODY);
 	/* Let every method through to metrics_request, which answers 405. */
 	evhttp_set_allowed_methods(m->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD |
 						EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE |
