@@ -390,7 +390,8 @@ def run_once(target, opts, payload_file, payload_bytes, conns, per_conn, workdir
         wait_port(port, proc)
         gen = subprocess.Popen([opts.loadgen, "-p", str(port), "-c", str(conns),
                                 "-n", str(per_conn), "-f", target.framing, payload_file],
-                               stdout=subprocess.PIPE, preexec_fn=child_setup)
+                               stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                               preexec_fn=child_setup)
         deadline = time.monotonic() + RUN_TIMEOUT
         while counter.poll() < records:
             if proc.poll() is not None:

@@ -13,7 +13,10 @@
  * once, so a target's small listen backlog never turns into SYN retries.
  *
  * Prints one JSON line: first_connect and last_sent (CLOCK_MONOTONIC seconds,
- * comparable with Python's time.monotonic()), records and bytes sent.
+ * comparable with Python's time.monotonic()), records and bytes sent. Then it
+ * keeps every connection open until its standard input reaches EOF, as a
+ * long-lived SocketHandler does: some targets (rsyslog's imptcp) lose what a
+ * peer sent just before closing, which no real logging client does.
  * Any connection error is fatal: a benchmark that lost records is void.
  */
 #include <arpa/inet.h>
@@ -240,8 +243,8 @@ main(int argc, char **argv)
 				bench_die(0, "connection closed by the target");
 			}
 			if (loadgen_send(c, &block, &bytes)) {
-				/* A plain close: everything sent is delivered before the FIN. */
-				close(c->fd);
+				if (epoll_ctl(ep, EPOLL_CTL_DEL, c->fd, NULL) == -1)
+					bench_die(1, "epoll_ctl");
 				c->state = LG_DONE;
 				done++;
 			}
@@ -250,6 +253,11 @@ main(int argc, char **argv)
 	last_sent = bench_now();
 	printf("{\"first_connect\": %.6f, \"last_sent\": %.6f, \"records\": %llu, \"bytes\": %llu}\n",
 	    first_connect, last_sent, (unsigned long long)nconn * per_conn, bytes);
+	fflush(stdout);
+	while (read(STDIN_FILENO, &opt, 1) > 0)
+		;
+	for (unsigned long i = 0; i < nconn; i++)
+		close(conns[i].fd);
 	free(conns);
 	free(block.data);
 	free(block.offs);

@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "output.h"
+#include "tmpdir.h"
 
 static char tmpdir[64];
 
@@ -136,18 +137,16 @@ static int
 setup(void **state)
 {
 	(void)state;
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/lc-test-output-XXXXXX");
-	return mkdtemp(tmpdir) ? 0 : -1;
+	if (tmpdir_create(tmpdir, sizeof(tmpdir), "output") == -1)
+		return -1;
+	return 0;
 }
 
 static int
 teardown(void **state)
 {
-	char cmd[128];
-
 	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-	return system(cmd) == 0 ? 0 : -1;
+	return tmpdir_remove(tmpdir);
 }
 
 int

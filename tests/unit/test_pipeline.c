@@ -21,6 +21,7 @@
 #include "batch.h"
 #include "output.h"
 #include "pipeline.h"
+#include "tmpdir.h"
 
 #define WAIT_LIMIT_MS 60000
 
@@ -162,19 +163,16 @@ static int
 setup(void **state)
 {
 	(void)state;
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/lc-test-pipeline-XXXXXX");
-	assert_non_null(mkdtemp(tmpdir));
+	if (tmpdir_create(tmpdir, sizeof(tmpdir), "pipeline") == -1)
+		return -1;
 	return evthread_use_pthreads();
 }
 
 static int
 teardown(void **state)
 {
-	char cmd[128];
-
 	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-	return system(cmd) == 0 ? 0 : -1;
+	return tmpdir_remove(tmpdir);
 }
 
 int
