@@ -36,10 +36,11 @@
 #define LC_BATCH_BYTES (256u * 1024u)
 #define LC_BATCH_RECORDS 4096u
 /* Freed batches kept with their buffers for reuse. */
-#define LC_BATCH_POOL 16
+#define LC_BATCH_POOL 8
 
-/* Bytes in flight (framed, not yet written): reading pauses above the high
- * mark and resumes below the low mark (half of it). */
+/* Bytes in flight (payloads framed and their lines, not yet written):
+ * reading pauses above the high mark and resumes below the low mark (half
+ * of it). */
 #define LC_DEFAULT_MAX_INFLIGHT (32u * 1024u * 1024u)
 #define LC_MIN_MAX_INFLIGHT (64u * 1024u)
 #define LC_MAX_MAX_INFLIGHT (4ull * 1024u * 1024u * 1024u)

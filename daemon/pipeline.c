@@ -107,6 +107,9 @@ pipeline_serialize(struct pipeline *p, struct batch *b)
 		    b->peers[r->peer], reason, sample);
 	}
 	b->rejected = b->nrecs - b->lines;
+	/* The lines take about as much memory as the payloads: count them in
+	 * flight too, so the limit bounds what the daemon really holds. */
+	atomic_fetch_add(&p->inflight, b->out.len + b->dead.len);
 	if (b->rejected > 0) {
 		STATS_ADD(records_rejected, b->rejected);
 		STATS_ADD(rejected_json, by_reason[RECORD_BAD_JSON]);
@@ -243,7 +246,7 @@ pipeline_commit(struct pipeline *p, struct batch *b)
 			atomic_fetch_add(&p->lines, next->lines);
 			STATS_ADD(lines_written, next->lines);
 			atomic_fetch_sub(&p->pending_records, next->nrecs);
-			atomic_fetch_sub(&p->inflight, next->in.len);
+			atomic_fetch_sub(&p->inflight, next->in.len + next->out.len + next->dead.len);
 			atomic_fetch_add(&p->committed, 1);
 			atomic_store(&p->last_progress, pipeline_now());
 			batch_free(next);

@@ -35,7 +35,8 @@ struct pipeline *pipeline_new(struct event_base *base, struct output *out,
  * in flight). */
 void pipeline_submit(struct pipeline *p, struct batch *b);
 
-/* Bytes submitted but not yet written. */
+/* Bytes held for records submitted but not yet written: their payloads,
+ * and their lines once serialized. */
 size_t pipeline_inflight(const struct pipeline *p);
 
 /* Batches submitted but not yet written: queued, being serialized or

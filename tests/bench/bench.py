@@ -7,7 +7,7 @@ file holds every line:
 
   sink        tests/bench/sink.c, a no-parse C sink: the machine's ceiling
   logcatcherd our daemon, default settings, JSON and pickle payloads
-  rsyslog     Debian's rsyslogd: imptcp (octet-counted) -> omfile, msg only
+  rsyslog     Debian's rsyslogd: imtcp (octet-counted) -> omfile, msg only
   syslog-ng   Debian's syslog-ng-core: syslog() source -> file, $MSG only
 
 Workloads: W1 1 conn x 1,000,000 records, W2 100 x 10,000, W3 1,000 x 1,000,
