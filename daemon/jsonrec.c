@@ -35,13 +35,38 @@ jsonrec_is_hex(uint8_t c)
 	return jsonrec_is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
 }
 
-/* A string token starting at p[i] == '"'; returns the index after it, or 0. */
+/* Whether any byte of w is '"', '\\' or a control character (< 0x20). */
+static int
+jsonrec_has_special(uint64_t w)
+{
+	const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+	uint64_t quote = w ^ (ones * '"'), backslash = w ^ (ones * '\\');
+
+	/* A byte is zero (or below 0x20) where (x - k) borrows into its high bit. */
+	return ((((quote - ones) & ~quote) | ((backslash - ones) & ~backslash) |
+		    ((w - ones * 0x20) & ~w)) &
+		   highs) != 0;
+}
+
+/* A string token starting at p[i] == '"'; returns the index after it, or 0.
+ * Plain text is skipped eight bytes at a time. */
 static size_t
 jsonrec_scan_string(const uint8_t *p, size_t len, size_t i)
 {
 	for (i++; i < len; i++) {
-		uint8_t c = p[i];
+		uint8_t c;
 
+		while (len - i >= 8) {
+			uint64_t w;
+
+			memcpy(&w, p + i, 8);
+			if (jsonrec_has_special(w))
+				break;
+			i += 8;
+		}
+		if (i >= len)
+			break;
+		c = p[i];
 		if (c != '"' && c != '\\' && c >= 0x20)
 			continue;
 		if (c == '"')

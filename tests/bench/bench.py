@@ -52,6 +52,7 @@ WORKLOADS = {  # name: (connections, records per connection)
 QUICK_DIVISOR = 10
 DISTINCT_RECORDS = 1000
 RUN_TIMEOUT = 300.0
+STALL_TIMEOUT = 20.0  # no new line for this long: records were lost
 POLL_INTERVAL = 0.002
 # Facility user (8) + the severity of each Python level.
 SYSLOG_SEVERITY = {logging.DEBUG: 7, logging.INFO: 6, logging.WARNING: 4, logging.ERROR: 3}
@@ -214,7 +215,7 @@ class LineCounter:
 
 class Target:
     name = framing = None
-    stop_status_ok = (0,)
+    peer = False  # a peer's crash on stop is reported, not fatal
 
     def __init__(self, opts, workdir):
         self.opts, self.workdir = opts, workdir
@@ -254,16 +255,18 @@ RSYSLOG_CONF = """\
 global(workDirectory="{wd}" maxMessageSize="64k")
 # Batches of 1024 from a 100k-message in-memory queue (rsyslog's tuning guide).
 main_queue(queue.type="FixedArray" queue.size="100000" queue.dequeueBatchSize="1024")
-module(load="imptcp" threads="2")
+# imtcp, not imptcp: Debian 12's imptcp (8.2302) loses records from
+# concurrent octet-counted sessions (about 30,000 of 100,000 written with 100).
+module(load="imtcp" maxSessions="2000")
 template(name="msgonly" type="string" string="%msg%\\n")
-input(type="imptcp" address="127.0.0.1" port="{port}" supportOctetCountedFraming="on")
+input(type="imtcp" address="127.0.0.1" port="{port}" supportOctetCountedFraming="on")
 action(type="omfile" file="{out}" template="msgonly" asyncWriting="on"
        ioBufferSize="256k" flushOnTXEnd="off" flushInterval="1")
 """
 
 
 class Rsyslog(Target):
-    name, framing = "rsyslog", "octet"
+    name, framing, peer = "rsyslog", "octet", True
 
     def args(self, port, output):
         conf = os.path.join(self.workdir, "rsyslog.conf")
@@ -290,7 +293,7 @@ log {{ source(s_bench); destination(d_file); flags(flow-control); }};
 
 
 class SyslogNg(Target):
-    name, framing = "syslog-ng", "octet"
+    name, framing, peer = "syslog-ng", "octet", True
 
     def args(self, port, output):
         root, wd = self.opts.syslog_ng_root, self.workdir
@@ -392,16 +395,18 @@ def run_once(target, opts, payload_file, payload_bytes, conns, per_conn, workdir
                                 "-n", str(per_conn), "-f", target.framing, payload_file],
                                stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                preexec_fn=child_setup)
-        deadline = time.monotonic() + RUN_TIMEOUT
+        last, stalled_since = -1, time.monotonic()
         while counter.poll() < records:
+            if counter.lines != last:
+                last, stalled_since = counter.lines, time.monotonic()
             if proc.poll() is not None:
                 fail("%s exited (status %s) with %d of %d lines"
                      % (target.name, proc.returncode, counter.lines, records))
             if gen.poll() not in (None, 0):
                 fail("loadgen failed against %s (status %s)" % (target.name, gen.returncode))
-            if time.monotonic() > deadline:
-                fail("%s wrote %d of %d lines in %.0fs"
-                     % (target.name, counter.lines, records, RUN_TIMEOUT))
+            if time.monotonic() - stalled_since > STALL_TIMEOUT:
+                fail("%s stalled at %d of %d lines for %.0fs"
+                     % (target.name, counter.lines, records, STALL_TIMEOUT))
             time.sleep(POLL_INTERVAL)
         end = time.monotonic()
         cpu, rss = proc_cpu_rss(proc.pid)
@@ -410,8 +415,10 @@ def run_once(target, opts, payload_file, payload_bytes, conns, per_conn, workdir
             fail("loadgen failed against %s (status %s)" % (target.name, gen.returncode))
         sent = json.loads(gen_out)
         status = stop(proc)
-        if status != 0:
+        if status != 0 and not target.peer:
             fail("%s exited with status %s on SIGTERM" % (target.name, status))
+        if status != 0:  # a peer's own bug; every line was already written
+            say("warning: %s exited with status %s on SIGTERM" % (target.name, status))
         lines = counter.poll() - (1 if target.name == "logcatcherd" else 0)
         if lines != records or sent["records"] != records:
             fail("%s: %d lines for %d records sent" % (target.name, lines, sent["records"]))
@@ -430,7 +437,7 @@ def run_once(target, opts, payload_file, payload_bytes, conns, per_conn, workdir
         if os.path.exists(output):
             os.unlink(output)
     elapsed = end - sent["first_connect"]
-    return {"seconds": elapsed, "records_per_s": records / elapsed,
+    return {"seconds": elapsed, "records_per_s": records / elapsed, "stop_status": status,
             "mb_per_s": records * payload_bytes / elapsed / 1e6,
             "cpu_s": cpu, "peak_rss_mib": rss}
 
@@ -550,14 +557,14 @@ def report(medians, workloads, latency):
         pk = medians.get(("logcatcherd", wl, "pickle"))
         if js and wl in ("W1", "W2") and js["x_ceiling"] is not None:
             check("%s JSON >= %.0f%% of the no-parse ceiling" % (wl, MIN_CEILING_RATIO * 100),
-                  js["x_ceiling"] >= MIN_CEILING_RATIO, "%.2f" % js["x_ceiling"])
+                  js["x_ceiling"] >= MIN_CEILING_RATIO, "%.3f" % js["x_ceiling"])
         if js and js["x_best_peer"] is not None:
             check("%s JSON >= %.1fx the best of rsyslog/syslog-ng" % (wl, MIN_PEER_RATIO),
-                  js["x_best_peer"] >= MIN_PEER_RATIO, "%.2fx" % js["x_best_peer"])
+                  js["x_best_peer"] >= MIN_PEER_RATIO, "%.3fx" % js["x_best_peer"])
         if js and pk:
             r = pk["records_per_s"] / js["records_per_s"]
             check("%s pickle >= %.0f%% of JSON" % (wl, MIN_PICKLE_RATIO * 100),
-                  r >= MIN_PICKLE_RATIO, "%.2f" % r)
+                  r >= MIN_PICKLE_RATIO, "%.3f" % r)
         if wl == "W3":
             for fmt, m in (("JSON", js), ("pickle", pk)):
                 if m:
@@ -647,7 +654,7 @@ def parse_args():
 
 def main():
     opts = parse_args()
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))  # inherited by every target
     if opts.smoke:
         smoke(opts)

@@ -7,7 +7,8 @@
 #include <stddef.h>
 
 /* Print "PROG: message" (plus strerror(errno) when with_errno) and exit 1. */
-void bench_die(int with_errno, const char *fmt, ...) __attribute__((format(printf, 2, 3), noreturn));
+void bench_die(int with_errno, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3), noreturn));
 
 /* Raise the soft descriptor limit to the hard one, for 1,000+ connections. */
 void bench_raise_nofile(void);

@@ -181,18 +181,29 @@ main(int argc, char **argv)
 
 	while ((opt = getopt(argc, argv, "H:p:c:n:f:m:")) != -1) {
 		switch (opt) {
-		case 'H': host = optarg; break;
-		case 'p': port = atoi(optarg); break;
-		case 'c': nconn = strtoul(optarg, NULL, 10); break;
-		case 'n': per_conn = strtoul(optarg, NULL, 10); break;
-		case 'm': max_connecting = strtoul(optarg, NULL, 10); break;
+		case 'H':
+			host = optarg;
+			break;
+		case 'p':
+			port = atoi(optarg);
+			break;
+		case 'c':
+			nconn = strtoul(optarg, NULL, 10);
+			break;
+		case 'n':
+			per_conn = strtoul(optarg, NULL, 10);
+			break;
+		case 'm':
+			max_connecting = strtoul(optarg, NULL, 10);
+			break;
 		case 'f':
 			if (strcmp(optarg, "octet") == 0)
 				octet = 1;
 			else if (strcmp(optarg, "lc") != 0)
 				loadgen_usage();
 			break;
-		default: loadgen_usage();
+		default:
+			loadgen_usage();
 		}
 	}
 	if (optind != argc - 1 || port <= 0 || nconn == 0 || per_conn == 0 || max_connecting == 0)

@@ -136,6 +136,27 @@ nested(char *dst, size_t depth)
 	return n;
 }
 
+/* Found by fuzz_jsonrec: the 8-byte fast path of the string scanner lost a
+ * quote in the upper half of a word (a 64-bit mask returned as int), so the
+ * string ran on to the next quote and this invalid text passed. */
+static void
+test_fuzz_quote_in_upper_half_of_word(void **state)
+{
+	(void)state;
+	REJECT(" { \"a, :0$$$$$$$$$$$$$$$$$$$$$$$$$$$$$$$$$$$$.0 , true , false , null ] , "
+	       "\"b\" : { } } ",
+	    "invalid JSON");
+	/* A quote, backslash or control character at every offset of a word. */
+	for (int at = 0; at < 16; at++) {
+		char text[64];
+		int n = snprintf(text, sizeof(text), "{\"k\":\"%.*s\"}", at, "abcdefghijklmnop");
+
+		expect_line_len(text, (size_t)n);
+		text[6 + at] = '\x01';
+		expect_reject(text, (size_t)n, "invalid JSON");
+	}
+}
+
 static void
 test_nesting_limit(void **state)
 {
@@ -179,6 +200,7 @@ main(void)
 		cmocka_unit_test(test_rejects_invalid_utf8),
 		cmocka_unit_test(test_rejects_broken_structure),
 		cmocka_unit_test(test_nesting_limit),
+		cmocka_unit_test(test_fuzz_quote_in_upper_half_of_word),
 		cmocka_unit_test(test_sniff),
 	};
 
