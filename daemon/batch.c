@@ -4,8 +4,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <event2/buffer.h>
-
 #include "limits.h"
 #include "xmalloc.h"
 
@@ -109,7 +107,7 @@ batch_peer_index(struct batch *b, const void *peer_key, const char *peer)
 	return (uint32_t)b->npeers++;
 }
 
-static struct batch_rec *
+static void
 batch_new_rec(struct batch *b, const void *peer_key, const char *peer, uint32_t len)
 {
 	struct batch_rec *r;
@@ -122,17 +120,6 @@ batch_new_rec(struct batch *b, const void *peer_key, const char *peer, uint32_t 
 	r->off = (uint32_t)b->in.len;
 	r->len = len;
 	r->peer = batch_peer_index(b, peer_key, peer);
-	buf_reserve(&b->in, len);
-	return r;
-}
-
-void
-batch_add_evbuffer(struct batch *b, const void *peer_key, const char *peer,
-    struct evbuffer *from, uint32_t len)
-{
-	batch_new_rec(b, peer_key, peer, len);
-	evbuffer_remove(from, b->in.data + b->in.len, len);
-	b->in.len += len;
 }
 
 void

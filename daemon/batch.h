@@ -13,7 +13,6 @@
 #include "addr.h"
 #include "buf.h"
 
-struct evbuffer;
 
 struct batch_rec {
 	uint32_t off;  /* payload offset in batch->in */
@@ -45,10 +44,8 @@ void batch_free(struct batch *b);
 /* Release the pooled batches (at exit, so leak checkers see none). */
 void batch_pool_drain(void);
 
-/* Add one payload of len bytes taken from `from`. peer_key identifies the
- * source (its connection), so consecutive records share a peers entry. */
-void batch_add_evbuffer(struct batch *b, const void *peer_key, const char *peer,
-    struct evbuffer *from, uint32_t len);
+/* Add a copy of one payload. peer_key identifies the source (its
+ * connection), so consecutive records from it share a peers entry. */
 void batch_add(struct batch *b, const void *peer_key, const char *peer, const void *data,
     uint32_t len);
 

@@ -5,7 +5,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <event2/buffer.h>
 #include <event2/event.h>
 
 #include "addr.h"
@@ -21,7 +20,7 @@ struct conn {
 	void *cookie;
 	int fd;
 	struct event *ev;
-	struct evbuffer *in;
+	struct framer framer;
 	char peer[ADDR_STRLEN];
 	uint64_t records;
 	uint64_t bytes;
@@ -58,9 +57,9 @@ conn_new(const struct conn_env *env, int fd, const struct sockaddr *peer, int pa
 	c->fd = fd;
 	addr_format(peer, c->peer, sizeof(c->peer));
 	c->since = time(NULL);
-	c->in = evbuffer_new();
+	framer_init(&c->framer);
 	c->ev = event_new(env->base, fd, EV_READ | EV_PERSIST, conn_read_cb, c);
-	if (c->in == NULL || c->ev == NULL)
+	if (c->ev == NULL)
 		fatalx("conn: out of memory");
 	if (!paused)
 		conn_resume(c);
@@ -85,11 +84,11 @@ conn_resume(struct conn *c)
 }
 
 static void
-conn_sink(void *arg, struct evbuffer *in, uint32_t len)
+conn_sink(void *arg, const uint8_t *payload, uint32_t len)
 {
 	struct conn *c = arg;
 
-	intake_frame(c->env->intake, c, c->peer, in, len);
+	intake_record(c->env->intake, c, c->peer, payload, len);
 	c->records++;
 }
 
@@ -101,21 +100,17 @@ conn_free_cb(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	event_free(c->ev);
-	evbuffer_free(c->in);
+	framer_free(&c->framer);
 	free(c);
 }
 
 static void
-conn_drop_incomplete(struct conn *c, size_t rest)
+conn_drop_incomplete(struct conn *c, const uint8_t *data, size_t rest)
 {
-	uint8_t hdr[LC_FRAME_HEADER] = {0};
-	const void *data = evbuffer_pullup(c->in, -1);
-
-	evbuffer_copyout(c->in, hdr, sizeof(hdr));
 	STATS_ADD(frames_incomplete, 1);
 	log_warnx("client %s: dropped an incomplete frame (%zu bytes)", c->peer, rest);
 	intake_reject(c->env->intake, c->peer, "incomplete frame at disconnect",
-	    rest >= LC_FRAME_HEADER ? framing_length(hdr) : 0, data, rest);
+	    rest >= LC_FRAME_HEADER ? framing_length(data) : 0, data, rest);
 }
 
 /* The one close path: count, log, release the socket now and the memory
@@ -123,7 +118,8 @@ conn_drop_incomplete(struct conn *c, size_t rest)
 static void
 conn_close(struct conn *c, const char *reason)
 {
-	size_t rest = evbuffer_get_length(c->in);
+	const uint8_t *pending;
+	size_t rest = framer_pending(&c->framer, &pending);
 
 	if (c->closed)
 		return;
@@ -131,7 +127,7 @@ conn_close(struct conn *c, const char *reason)
 	event_del(c->ev);
 	close(c->fd);
 	if (rest > 0)
-		conn_drop_incomplete(c, rest);
+		conn_drop_incomplete(c, pending, rest);
 	STATS_ADD(connections_closed, 1);
 	log_info("client %s disconnected (%s): %llu records, %llu bytes", c->peer, reason,
 	    (unsigned long long)c->records, (unsigned long long)c->bytes);
@@ -142,14 +138,14 @@ conn_close(struct conn *c, const char *reason)
 
 /* Frame what has been read; returns -1 if the connection was closed. */
 static int
-conn_frame(struct conn *c)
+conn_frame(struct conn *c, const uint8_t *data, size_t len)
 {
 	uint64_t before = c->records;
-	struct framing_result r = framing_drain(c->in, c->env->max_record, conn_sink, c);
+	struct framing_result r =
+	    framer_feed(&c->framer, data, len, c->env->max_record, conn_sink, c);
 
 	if (c->records != before)
 		c->last_record = time(NULL);
-
 	if (r.empty > 0) {
 		STATS_ADD(frames_empty, r.empty);
 		log_ratelimited("client %s: %zu zero-length frames skipped", c->peer, r.empty);
@@ -163,21 +159,27 @@ conn_frame(struct conn *c)
 		log_warnx("client %s: frame of %u bytes exceeds max_record_size (%u); closing, "
 			  "the stream cannot be resynchronised",
 		    c->peer, r.bad_len, c->env->max_record);
-		evbuffer_drain(c->in, evbuffer_get_length(c->in));
+		framer_free(&c->framer); /* what follows the bad header is not a frame */
 		conn_close(c, "oversize frame");
 		return -1;
 	}
 	return 0;
 }
 
-/* Read up to budget bytes (-1: until EAGAIN). Returns 1 on EOF, -1 on
- * error (errno), 0 otherwise. */
+/*
+ * Read once (or, for the stop, until the socket is empty) into the loop's
+ * scratch buffer and frame it from there: one read(2) per call, and each
+ * payload copied once, into its batch. Only the loop thread reads, so one
+ * buffer serves every connection. Returns 1 on EOF, -1 on error (errno) or
+ * if the connection was closed, 0 otherwise.
+ */
 static int
-conn_read(struct conn *c, int budget)
+conn_read(struct conn *c, int until_empty)
 {
-	for (;;) {
-		int want = budget < 0 ? (int)LC_READ_BUDGET : budget;
-		int n = evbuffer_read(c->in, c->fd, want);
+	static uint8_t scratch[LC_READ_BUDGET];
+
+	do {
+		ssize_t n = read(c->fd, scratch, sizeof(scratch));
 
 		if (n == 0)
 			return 1;
@@ -185,11 +187,10 @@ conn_read(struct conn *c, int budget)
 			return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ? 0 : -1;
 		c->bytes += (uint64_t)n;
 		STATS_ADD(bytes_in, (uint64_t)n);
-		if (budget >= 0)
-			return 0;
-		if (conn_frame(c) == -1)
+		if (conn_frame(c, scratch, (size_t)n) == -1)
 			return -1;
-	}
+	} while (until_empty);
+	return 0;
 }
 
 static void
@@ -204,14 +205,12 @@ conn_read_cb(evutil_socket_t fd, short what, void *arg)
 		conn_close(c, "idle timeout");
 		return;
 	}
-	r = conn_read(c, LC_READ_BUDGET);
-	if (r == -1) {
+	r = conn_read(c, 0);
+	if (c->closed)
+		return;
+	if (r == -1)
 		conn_close(c, strerror(errno));
-		return;
-	}
-	if (conn_frame(c) == -1)
-		return;
-	if (r == 1)
+	else if (r == 1)
 		conn_close(c, "closed by peer");
 }
 
@@ -222,13 +221,8 @@ conn_drain_and_close(struct conn *c)
 
 	if (c->closed)
 		return;
-	r = conn_read(c, -1);
+	r = conn_read(c, 1);
 	if (c->closed)
 		return;
-	if (r == -1) {
-		conn_close(c, strerror(errno));
-		return;
-	}
-	if (conn_frame(c) == 0)
-		conn_close(c, "daemon stopping");
+	conn_close(c, r == -1 ? strerror(errno) : "daemon stopping");
 }

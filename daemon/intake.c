@@ -106,13 +106,6 @@ intake_batch(struct intake *in, uint32_t len)
 }
 
 void
-intake_frame(struct intake *in, const void *source, const char *peer, struct evbuffer *from,
-    uint32_t len)
-{
-	batch_add_evbuffer(intake_batch(in, len), source, peer, from, len);
-}
-
-void
 intake_record(struct intake *in, const void *source, const char *peer, const void *data,
     uint32_t len)
 {

@@ -12,7 +12,6 @@
 #include <stdint.h>
 
 struct event_base;
-struct evbuffer;
 struct intake;
 struct pipeline;
 
@@ -24,10 +23,8 @@ struct intake *intake_new(struct event_base *base, struct pipeline *p, size_t ma
     int dead_letter, intake_pause_fn pause, void *arg);
 void intake_free(struct intake *in);
 
-/* A framing_sink: take one payload of len bytes from `from`. `source` is the
- * struct conn the record came from (its peer name follows it). */
-void intake_frame(struct intake *in, const void *source, const char *peer,
-    struct evbuffer *from, uint32_t len);
+/* Take one payload (copied). `source` identifies where it came from (the
+ * struct conn, or NULL for a datagram) and `peer` names it. */
 void intake_record(struct intake *in, const void *source, const char *peer, const void *data,
     uint32_t len);
 

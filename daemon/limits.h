@@ -41,7 +41,7 @@
 /* Bytes in flight (payloads framed and their lines, not yet written):
  * reading pauses above the high mark and resumes below the low mark (half
  * of it). */
-#define LC_DEFAULT_MAX_INFLIGHT (32u * 1024u * 1024u)
+#define LC_DEFAULT_MAX_INFLIGHT (16u * 1024u * 1024u)
 #define LC_MIN_MAX_INFLIGHT (64u * 1024u)
 #define LC_MAX_MAX_INFLIGHT (4ull * 1024u * 1024u * 1024u)
 

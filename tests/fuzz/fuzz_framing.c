@@ -1,13 +1,12 @@
 /*
  * Framing under arbitrary input: the first byte picks how the rest is split
  * into reads, so the fuzzer explores headers and payloads cut anywhere. The
- * framed payloads must be exactly the stream's frames, in order.
+ * framed payloads must be exactly the stream's frames, in order, and what is
+ * left pending exactly the stream's incomplete tail.
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include <event2/buffer.h>
 
 #include "framing.h"
 
@@ -19,21 +18,25 @@ struct check {
 	size_t pos; /* where the next frame's header must start */
 };
 
+/* Skip the zero-length frames, which the framer counts but does not hand
+ * over. */
 static void
-fuzz_sink(void *arg, struct evbuffer *in, uint32_t len)
+skip_empty(struct check *c)
 {
-	struct check *c = arg;
-	uint8_t *got = malloc(len);
-
-	/* Skip zero-length frames, which the framer drops. */
 	while (c->pos + 4 <= c->len && framing_length(c->stream + c->pos) == 0)
 		c->pos += 4;
-	if (got == NULL || c->pos + 4 + len > c->len || framing_length(c->stream + c->pos) != len ||
-	    evbuffer_remove(in, got, len) != (int)len ||
-	    memcmp(got, c->stream + c->pos + 4, len) != 0)
+}
+
+static void
+fuzz_sink(void *arg, const uint8_t *payload, uint32_t len)
+{
+	struct check *c = arg;
+
+	skip_empty(c);
+	if (c->pos + 4 + len > c->len || framing_length(c->stream + c->pos) != len ||
+	    memcmp(payload, c->stream + c->pos + 4, len) != 0)
 		abort();
 	c->pos += 4 + len;
-	free(got);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -41,9 +44,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct evbuffer *in;
+	struct framer f;
 	struct check c;
 	size_t step;
+	const uint8_t *rest;
+	int too_big = 0;
 
 	if (size < 1)
 		return 0;
@@ -51,19 +56,22 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	c.stream = data + 1;
 	c.len = size - 1;
 	c.pos = 0;
-	in = evbuffer_new();
-	for (size_t off = 0; off < c.len; off += step) {
+	framer_init(&f);
+	for (size_t off = 0; off < c.len && !too_big; off += step) {
 		size_t n = c.len - off < step ? c.len - off : step;
-		struct framing_result r;
+		struct framing_result r = framer_feed(&f, c.stream + off, n, MAX_RECORD, fuzz_sink, &c);
 
-		evbuffer_add(in, c.stream + off, n);
-		r = framing_drain(in, MAX_RECORD, fuzz_sink, &c);
 		if (r.status == FRAME_TOO_BIG) {
 			if (r.bad_len <= MAX_RECORD)
 				abort();
-			break;
+			too_big = 1;
 		}
 	}
-	evbuffer_free(in);
+	skip_empty(&c);
+	/* Without a broken header, what is pending is the incomplete tail. */
+	if (!too_big && (framer_pending(&f, &rest) != c.len - c.pos ||
+			    memcmp(rest, c.stream + c.pos, c.len - c.pos) != 0))
+		abort();
+	framer_free(&f);
 	return 0;
 }

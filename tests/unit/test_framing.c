@@ -8,7 +8,6 @@
 #include <string.h>
 
 #include <cmocka.h>
-#include <event2/buffer.h>
 
 #include "framing.h"
 
@@ -20,12 +19,12 @@ struct collected {
 };
 
 static void
-collect(void *arg, struct evbuffer *in, uint32_t len)
+collect(void *arg, const uint8_t *payload, uint32_t len)
 {
 	struct collected *c = arg;
 
 	assert_true(c->n < 64);
-	assert_int_equal(evbuffer_remove(in, c->payloads[c->n], len), (int)len);
+	memcpy(c->payloads[c->n], payload, len);
 	c->payloads[c->n][len] = '\0';
 	c->n++;
 }
@@ -73,21 +72,21 @@ feed_in_steps(size_t step)
 {
 	uint8_t stream[256];
 	size_t len = make_stream(stream), empty = 0;
-	struct evbuffer *in = evbuffer_new();
+	struct framer f;
 	struct collected *c = calloc(1, sizeof(*c));
+	const uint8_t *rest;
 
+	framer_init(&f);
 	for (size_t off = 0; off < len; off += step) {
 		size_t n = len - off < step ? len - off : step;
-		struct framing_result r;
+		struct framing_result r = framer_feed(&f, stream + off, n, MAX_RECORD, collect, c);
 
-		evbuffer_add(in, stream + off, n);
-		r = framing_drain(in, MAX_RECORD, collect, c);
 		assert_int_equal(r.status, FRAME_NEED_MORE);
 		empty += r.empty;
 	}
-	assert_int_equal(evbuffer_get_length(in), 0);
+	assert_int_equal(framer_pending(&f, &rest), 0);
 	check_collected(c, empty);
-	evbuffer_free(in);
+	framer_free(&f);
 	free(c);
 }
 
@@ -104,21 +103,24 @@ test_incomplete_frame_stays_buffered(void **state)
 {
 	uint8_t frame[64];
 	size_t len = put_frame(frame, "{\"k\":\"v\"}");
-	struct evbuffer *in = evbuffer_new();
+	struct framer f;
 	struct collected c = {.n = 0};
 	struct framing_result r;
+	const uint8_t *rest;
 
 	(void)state;
-	evbuffer_add(in, frame, len - 1);
-	r = framing_drain(in, MAX_RECORD, collect, &c);
+	framer_init(&f);
+	r = framer_feed(&f, frame, len - 1, MAX_RECORD, collect, &c);
 	assert_int_equal(r.status, FRAME_NEED_MORE);
 	assert_int_equal(r.frames, 0);
-	assert_int_equal(evbuffer_get_length(in), len - 1);
-	evbuffer_add(in, frame + len - 1, 1);
-	r = framing_drain(in, MAX_RECORD, collect, &c);
+	/* The incomplete frame is held, bytes as sent (for a dead letter). */
+	assert_int_equal(framer_pending(&f, &rest), len - 1);
+	assert_memory_equal(rest, frame, len - 1);
+	r = framer_feed(&f, frame + len - 1, 1, MAX_RECORD, collect, &c);
 	assert_int_equal(r.frames, 1);
 	assert_string_equal(c.payloads[0], "{\"k\":\"v\"}");
-	evbuffer_free(in);
+	assert_int_equal(framer_pending(&f, &rest), 0);
+	framer_free(&f);
 }
 
 static void
@@ -126,7 +128,6 @@ test_too_big_detected_from_header_alone(void **state)
 {
 	uint8_t stream[64];
 	size_t n = put_frame(stream, "ok");
-	struct evbuffer *in = evbuffer_new();
 	struct collected c = {.n = 0};
 	struct framing_result r;
 	/* MAX_RECORD + 1, with no payload bytes following yet. */
@@ -134,31 +135,39 @@ test_too_big_detected_from_header_alone(void **state)
 
 	(void)state;
 	memcpy(stream + n, hdr, 4);
-	evbuffer_add(in, stream, n + 4);
-	r = framing_drain(in, MAX_RECORD, collect, &c);
-	assert_int_equal(r.status, FRAME_TOO_BIG);
-	assert_int_equal(r.bad_len, MAX_RECORD + 1);
-	/* Everything framed before the bad header was delivered. */
-	assert_int_equal(r.frames, 1);
-	assert_string_equal(c.payloads[0], "ok");
-	evbuffer_free(in);
+	/* Whole, and with the bad header split across two reads. */
+	for (size_t split = n + 4; split >= n + 2; split -= 2) {
+		struct framer f;
+
+		c.n = 0;
+		framer_init(&f);
+		r = framer_feed(&f, stream, split, MAX_RECORD, collect, &c);
+		if (split < n + 4)
+			r = framer_feed(&f, stream + split, n + 4 - split, MAX_RECORD, collect, &c);
+		assert_int_equal(r.status, FRAME_TOO_BIG);
+		assert_int_equal(r.bad_len, MAX_RECORD + 1);
+		/* Everything framed before the bad header was delivered. */
+		assert_int_equal(c.n, 1);
+		assert_string_equal(c.payloads[0], "ok");
+		framer_free(&f);
+	}
 }
 
 static void
 test_largest_lengths(void **state)
 {
 	const uint8_t four_gib[4] = {0xff, 0xff, 0xff, 0xff};
-	struct evbuffer *in = evbuffer_new();
+	struct framer f;
 	struct collected c = {.n = 0};
 	struct framing_result r;
 
 	(void)state;
 	assert_int_equal(framing_length(four_gib), 0xffffffffu);
-	evbuffer_add(in, four_gib, 4);
-	r = framing_drain(in, MAX_RECORD, collect, &c);
+	framer_init(&f);
+	r = framer_feed(&f, four_gib, 4, MAX_RECORD, collect, &c);
 	assert_int_equal(r.status, FRAME_TOO_BIG);
 	assert_int_equal(r.bad_len, 0xffffffffu);
-	evbuffer_free(in);
+	framer_free(&f);
 }
 
 static void
@@ -166,19 +175,19 @@ test_exactly_max_is_accepted(void **state)
 {
 	static char big[MAX_RECORD + 1];
 	static uint8_t stream[MAX_RECORD + 4];
-	struct evbuffer *in = evbuffer_new();
+	struct framer f;
 	struct collected *c = calloc(1, sizeof(*c));
 	struct framing_result r;
 
 	(void)state;
 	memset(big, 'a', MAX_RECORD);
 	put_frame(stream, big);
-	evbuffer_add(in, stream, sizeof(stream));
-	r = framing_drain(in, MAX_RECORD, collect, c);
+	framer_init(&f);
+	r = framer_feed(&f, stream, sizeof(stream), MAX_RECORD, collect, c);
 	assert_int_equal(r.status, FRAME_NEED_MORE);
 	assert_int_equal(r.frames, 1);
 	assert_int_equal(strlen(c->payloads[0]), MAX_RECORD);
-	evbuffer_free(in);
+	framer_free(&f);
 	free(c);
 }
 
