@@ -82,7 +82,8 @@ sink_read(struct sink_conn *c)
 		size_t off = 0, len = c->len;
 		ssize_t n;
 
-		memcpy(rbuf, c->buf, c->len);
+		if (c->len > 0) /* c->buf is NULL until a partial frame was kept */
+			memcpy(rbuf, c->buf, c->len);
 		n = read(c->fd, rbuf + len, SINK_READ_SIZE);
 		if (n == 0)
 			return 0;
