@@ -30,12 +30,6 @@ struct conn {
 
 static void conn_read_cb(evutil_socket_t fd, short what, void *arg);
 
-const char *
-conn_peer(const struct conn *c)
-{
-	return c->peer;
-}
-
 void
 conn_info(const struct conn *c, struct conn_info *info)
 {

@@ -37,8 +37,6 @@ void conn_resume(struct conn *c);
  * count) an incomplete trailing frame, and close. */
 void conn_drain_and_close(struct conn *c);
 
-const char *conn_peer(const struct conn *c);
-
 /* What a client has done, for the metrics endpoint's /clients. */
 struct conn_info {
 	const char *peer;
