@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <ini.h>
+
 #include "acl.h"
 #include "addr.h"
 #include "limits.h"
@@ -459,6 +461,25 @@ config_apply_list(struct config *cfg, const struct config_option *opt, const cha
 	return 0;
 }
 
+/* Whether "name = value" reads back as value: libinih strips whitespace
+ * around values, takes ';' after whitespace as a comment, and reads lines of
+ * at most INI_MAX_LINE - 1 characters. */
+static int
+config_text_round_trips(const struct config_option *opt, const char *value)
+{
+	size_t len = strlen(value);
+
+	if (strlen(opt->name) + strlen(" = ") + len > INI_MAX_LINE - 1)
+		return 0;
+	if (value[0] == ';' || (len > 0 && (isspace((unsigned char)value[0]) ||
+					       isspace((unsigned char)value[len - 1]))))
+		return 0;
+	for (size_t i = 1; i < len; i++)
+		if (value[i] == ';' && isspace((unsigned char)value[i - 1]))
+			return 0;
+	return 1;
+}
+
 int
 config_apply(struct config *cfg, const struct config_option *opt, const char *value, int append,
 	     char **cause)
@@ -471,6 +492,12 @@ config_apply(struct config *cfg, const struct config_option *opt, const char *va
 			return config_cause(cause, "empty path");
 		/* FALLTHROUGH */
 	case CONFIG_STRING:
+		if (!config_text_round_trips(opt, value))
+			return config_cause(cause, "'%s': a value cannot start with ';', contain "
+						   "whitespace before ';', begin or end with "
+						   "whitespace, or make its line longer than %d "
+						   "characters (the INI file could not hold it)",
+			    value, INI_MAX_LINE - 1);
 		free(*text);
 		*text = xstrdup(value);
 		return 0;

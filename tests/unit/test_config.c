@@ -16,6 +16,12 @@
 #include <cmocka.h>
 
 #include "config.h"
+
+#define REPEAT_10_A "aaaaaaaaaa"
+#define REPEAT_190_A                                                                              \
+	REPEAT_10_A REPEAT_10_A REPEAT_10_A REPEAT_10_A REPEAT_10_A REPEAT_10_A REPEAT_10_A        \
+	    REPEAT_10_A REPEAT_10_A REPEAT_10_A REPEAT_10_A REPEAT_10_A REPEAT_10_A REPEAT_10_A    \
+		REPEAT_10_A REPEAT_10_A REPEAT_10_A REPEAT_10_A REPEAT_10_A
 #include "limits.h"
 #include "log.h"
 
@@ -156,6 +162,12 @@ static const struct value_case {
     {"output", "-", "output = -\n", NULL},
     {"output", "/var/log/a b.jsonl", "output = /var/log/a b.jsonl\n", NULL},
     {"output", "", NULL, "empty path"},
+    /* Found by fuzz_config: values libinih could not read back. */
+    {"output", ";lg l_ea", NULL, "cannot start with ';'"},
+    {"output", "a ;b", NULL, "whitespace before ';'"},
+    {"output", "a;b", "output = a;b\n", NULL},
+    {"dead_letter", " x", NULL, "begin or end with whitespace"},
+    {"output", "/" REPEAT_190_A, NULL, "longer than 199 characters"},
     {"output_mode", "0640", "output_mode = 0640\n", NULL},
     {"output_mode", "600", "output_mode = 0600\n", NULL},
     {"output_mode", "0", "output_mode = 0\n", NULL},
