@@ -74,9 +74,10 @@ class Daemon:
     LISTEN_RE = re.compile(r"listening on (tcp|udp) (\S+):(\d+)")
 
     def __init__(self, *extra_args, output=None, listen=("127.0.0.1:0",), env=None,
-                 config=None, workdir=None):
+                 config=None, workdir=None, default_output=False, stdout=None):
+        """default_output: pass no -o, so the daemon writes its default
+        ./logcatcher.jsonl (it runs in workdir). stdout: for output="-"."""
         self.workdir = workdir or tempfile.mkdtemp(prefix="lctest-")
-        self.output = output or os.path.join(self.workdir, "out.jsonl")
         self.args = [LOGCATCHERD]
         if config is not None:
             path = os.path.join(self.workdir, "logcatcherd.conf")
@@ -85,8 +86,14 @@ class Daemon:
             self.args += ["-c", path]
         for addr in listen:
             self.args += ["-l", addr]
-        self.args += ["-o", self.output] + list(extra_args)
+        if default_output:
+            self.output = os.path.join(self.workdir, "logcatcher.jsonl")
+        else:
+            self.output = output or os.path.join(self.workdir, "out.jsonl")
+            self.args += ["-o", self.output]
+        self.args += list(extra_args)
         self.env = dict(os.environ, **(env or {}))
+        self.stdout = stdout
         self.proc = None
         self.log_lines = []
         self._cond = threading.Condition()
@@ -100,8 +107,8 @@ class Daemon:
         self.kill()
 
     def start(self, wait_listening=True):
-        self.proc = subprocess.Popen(self.args, stdin=subprocess.DEVNULL,
-                                     stderr=subprocess.PIPE, env=self.env,
+        self.proc = subprocess.Popen(self.args, stdin=subprocess.DEVNULL, stdout=self.stdout,
+                                     stderr=subprocess.PIPE, env=self.env, cwd=self.workdir,
                                      preexec_fn=die_with_parent)
         self._reader = threading.Thread(target=self._read_stderr, daemon=True)
         self._reader.start()
@@ -198,6 +205,48 @@ def count_lines(path):
         return 0
 
 
+class StalledFifo:
+    """An output FIFO with a reader that does not read: the daemon's writes
+    block once the pipe (64 KiB) is full, like a stalled disk. drain() starts
+    reading everything into .data; leaving the context closes the reader."""
+
+    def __init__(self, directory=None):
+        directory = directory or tempfile.mkdtemp(prefix="lctest-")
+        self.path = os.path.join(directory, "out.fifo")
+        os.mkfifo(self.path)
+        self._reader = os.open(self.path, os.O_RDONLY | os.O_NONBLOCK)
+        self._pump = None
+        self.data = bytearray()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        if self._pump is not None:
+            self._pump.join(DEFAULT_TIMEOUT)
+        os.close(self._reader)
+
+    def drain(self):
+        os.set_blocking(self._reader, True)
+
+        def pump():
+            while True:
+                chunk = os.read(self._reader, 1 << 16)
+                if not chunk:
+                    return
+                self.data.extend(chunk)
+        self._pump = threading.Thread(target=pump, daemon=True)
+        self._pump.start()
+
+    def wait_eof(self, timeout=DEFAULT_TIMEOUT):
+        """Wait until the writer has closed the FIFO; True if it has."""
+        self._pump.join(timeout)
+        return not self._pump.is_alive()
+
+    def records(self):
+        return parse_jsonl(bytes(self.data))
+
+
 def strict_loads(text):
     """json.loads that rejects NaN/Infinity, as strict RFC 8259 does."""
     def bad_constant(name):
@@ -205,13 +254,16 @@ def strict_loads(text):
     return json.loads(text, parse_constant=bad_constant)
 
 
+def parse_jsonl(data):
+    """Strictly parsed lines of JSON Lines bytes (split on \\n only: U+2028
+    inside a string is not a line end)."""
+    assert not data or data.endswith(b"\n"), "last line without newline: %r" % data[-80:]
+    return [strict_loads(raw.decode("utf-8")) for raw in data.split(b"\n")[:-1]]
+
+
 def read_jsonl(path):
-    out = []
     with open(path, "rb") as f:
-        for raw in f:
-            assert raw.endswith(b"\n"), "line without newline: %r" % raw[:80]
-            out.append(strict_loads(raw.decode("utf-8")))
-    return out
+        return parse_jsonl(f.read())
 
 
 def split_trailer(rows):

@@ -3,14 +3,13 @@ reading sockets instead of buffering without limit, and when writes fail it
 retries; either way every record arrives once the output recovers."""
 import os
 import resource
-import tempfile
 import sys
 import threading
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import lctest  # noqa: E402
-from lctest import Daemon, json_frame, split_trailer, wait_until  # noqa: E402
+from lctest import Daemon, StalledFifo, json_frame, split_trailer  # noqa: E402
 
 
 def rss_kib(pid):
@@ -34,42 +33,25 @@ def sender(port, records, pad, done):
 class BackpressureTest(unittest.TestCase):
     def test_stalled_output_pauses_reading_with_bounded_memory(self):
         records, pad = 200000, "x" * 200  # about 47 MiB of frames
-        workdir = tempfile.mkdtemp(prefix="lctest-")
-        fifo = os.path.join(workdir, "out.fifo")
-        os.mkfifo(fifo)
-        reader = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
-        copy = os.path.join(workdir, "copy.jsonl")
-        try:
-            with Daemon("--max-inflight", "1M", "-v", output=fifo) as d:
-                done = threading.Event()
-                t = threading.Thread(target=sender, args=(d.port, records, pad, done))
-                t.start()
-                d.wait_log(r"bytes in flight: pausing reads")
-                # Paused: the sender cannot finish, and memory stays flat.
-                self.assertFalse(done.wait(0.5))
-                rss = rss_kib(d.proc.pid)
-                print("stalled output: daemon RSS %.1f MiB with max_inflight 1M" % (rss / 1024))
-                self.assertLess(rss, 64 * 1024)
-                # Drain the FIFO: reading resumes and everything arrives.
-                os.set_blocking(reader, True)
-                with open(copy, "wb") as f:
-                    def pump():
-                        while True:
-                            data = os.read(reader, 1 << 16)
-                            if not data:
-                                return
-                            f.write(data)
-                    p = threading.Thread(target=pump)
-                    p.start()
-                    t.join(lctest.DEFAULT_TIMEOUT)
-                    self.assertTrue(done.is_set())
-                    d.wait_log(r"client .* disconnected")
-                    self.assertEqual(d.stop(), 0)
-                    p.join(lctest.DEFAULT_TIMEOUT)
-                log = d.log()
-        finally:
-            os.close(reader)
-        rows, trailer = split_trailer(lctest.read_jsonl(copy))
+        with StalledFifo() as fifo, Daemon("--max-inflight", "1M", "-v", output=fifo.path) as d:
+            done = threading.Event()
+            t = threading.Thread(target=sender, args=(d.port, records, pad, done))
+            t.start()
+            d.wait_log(r"bytes in flight: pausing reads")
+            # Paused: the sender cannot finish, and memory stays flat.
+            self.assertFalse(done.wait(0.5))
+            rss = rss_kib(d.proc.pid)
+            print("stalled output: daemon RSS %.1f MiB with max_inflight 1M" % (rss / 1024))
+            self.assertLess(rss, 64 * 1024)
+            # Drain the FIFO: reading resumes and everything arrives.
+            fifo.drain()
+            t.join(lctest.DEFAULT_TIMEOUT)
+            self.assertTrue(done.is_set())
+            d.wait_log(r"client .* disconnected")
+            self.assertEqual(d.stop(), 0)
+            self.assertTrue(fifo.wait_eof())
+            log = d.log()
+            rows, trailer = split_trailer(fifo.records())
         self.assertEqual(trailer, records)
         self.assertEqual([r["seq"] for r in rows], list(range(1000)) * (records // 1000))
         self.assertIn("resuming reads", log)

@@ -2,7 +2,7 @@
 one JSON Lines file: exact counts, per-connection order, per-record rejects,
 oversize frames closing only their own connection, IPv4 and IPv6."""
 import os
-import re
+import signal
 import socket
 import struct
 import subprocess
@@ -151,51 +151,25 @@ class BasicTest(unittest.TestCase):
         self.assertIn("cannot listen on 127.0.0.1:%d: Address already in use" % port, d.log())
 
     def test_defaults_write_logcatcher_jsonl_in_cwd(self):
-        workdir = tempfile.mkdtemp(prefix="lctest-")
-        proc = subprocess.Popen([lctest.LOGCATCHERD, "-l", "127.0.0.1:0"], cwd=workdir,
-                                stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
-        try:
-            line = b""
-            while b"listening on tcp" not in line:
-                line = proc.stderr.readline()
-                self.assertNotEqual(line, b"", "daemon exited before listening")
-            port = int(re.search(rb":(\d+)\s*$", line).group(1))
-            send_records(port, 0, 10)
-            path = os.path.join(workdir, "logcatcher.jsonl")
-            wait_until(lambda: lctest.count_lines(path) == 10, what="10 lines")
-            proc.terminate()
-            self.assertEqual(proc.wait(lctest.DEFAULT_TIMEOUT), 0)
-        finally:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
-        records, trailer = split_trailer(lctest.read_jsonl(path))
+        with Daemon(default_output=True) as d:
+            send_records(d.port, 0, 10)
+            d.wait_lines(10)
+            self.assertEqual(d.stop(), 0)
+            records, trailer = split_trailer(d.records())
+            path = d.output
         self.assertEqual(trailer, 10)
         self.assertEqual(oct(os.stat(path).st_mode & 0o777), oct(0o640 & ~current_umask()))
 
     def test_output_dash_writes_to_stdout(self):
-        proc = subprocess.Popen([lctest.LOGCATCHERD, "-l", "127.0.0.1:0", "-o", "-"],
-                                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, preexec_fn=lctest.die_with_parent)
-        try:
-            line = b""
-            while b"collecting into" not in line:
-                line = proc.stderr.readline()
-                self.assertNotEqual(line, b"", "daemon exited before collecting")
-                m = re.search(rb"listening on tcp \S+:(\d+)", line)
-                if m:
-                    port = int(m.group(1))
-            send_records(port, 0, 5)
-            proc.terminate()  # the stop takes what was sent, then the trailer
-            out, _ = proc.communicate(timeout=lctest.DEFAULT_TIMEOUT)
-        finally:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
-        lines = out.decode().split("\n")[:-1]
-        self.assertEqual(proc.returncode, 0)
-        self.assertEqual([lctest.strict_loads(x)["seq"] for x in lines[:-1]], list(range(5)))
-        self.assertEqual(lines[-1], '{"lines_collected": 5}')
+        with Daemon(output="-", stdout=subprocess.PIPE) as d:
+            send_records(d.port, 0, 5)
+            d.send_signal(signal.SIGTERM)  # the stop takes what was sent, then the trailer
+            out = d.proc.stdout.read()
+            d.proc.stdout.close()
+            self.assertEqual(d.wait(), 0)
+        rows = lctest.parse_jsonl(out)
+        self.assertEqual([r["seq"] for r in rows[:-1]], list(range(5)))
+        self.assertEqual(rows[-1], {"lines_collected": 5})
 
     def test_journal_priority_prefixes(self):
         """Under systemd (JOURNAL_STREAM names stderr) lines carry <N>."""

@@ -10,13 +10,12 @@ import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import unittest
 import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import lctest  # noqa: E402
-from lctest import Daemon, frame, json_frame, split_trailer, wait_until  # noqa: E402
+from lctest import Daemon, StalledFifo, frame, json_frame, split_trailer, wait_until  # noqa: E402
 
 METRICS_RE = r"metrics on http://(\S+):(\d+)"
 MAX_CONNECTIONS = 32  # METRICS_MAX_CONNECTIONS in daemon/metrics.c
@@ -204,50 +203,32 @@ class MetricsTest(unittest.TestCase):
             return False
 
     def test_healthz_follows_a_stalled_writer(self):
-        workdir = tempfile.mkdtemp(prefix="lctest-")
-        fifo = os.path.join(workdir, "out.fifo")
-        os.mkfifo(fifo)
-        reader = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)  # never read, for now
-        received = bytearray()
-        try:
-            with metrics_daemon(output=fifo) as d:
-                port = metrics_port(d)
-                self.assertEqual(request(port, "/healthz")[:3:2], (200, "ok\n"))
-                records = 2000  # ~400 KB: far more than the FIFO holds
-                s = d.connect()
-                s.sendall(b"".join(json_frame({"seq": i, "pad": "x" * 180})
-                                   for i in range(records)))
-                status, body = wait_until(
-                    lambda: (lambda r: (r[0], r[2]) if r[0] == 503 else None)(
-                        request(port, "/healthz")),
-                    what="/healthz to report the stalled writer")
-                self.assertRegex(body, r"^writer stalled for \d+ s\n$")
-                m = parse_metrics(scrape(port))
-                self.assertGreater(m["logcatcher_writer_stalled_seconds"], 5)
-                self.assertGreater(m["logcatcher_inflight_bytes"], 0)
-                self.assertGreater(m["logcatcher_queue_batches"], 0)
-                # Start reading: the writer drains and health comes back.
-                os.set_blocking(reader, True)
-
-                def pump():
-                    while True:
-                        data = os.read(reader, 1 << 16)
-                        if not data:
-                            return
-                        received.extend(data)
-                t = threading.Thread(target=pump)
-                t.start()
-                wait_until(lambda: request(port, "/healthz")[0] == 200,
-                           what="/healthz to recover")
-                s.close()
-                self.assertEqual(d.stop(), 0)
-                t.join(lctest.DEFAULT_TIMEOUT)
-                self.assertFalse(t.is_alive())
-        finally:
-            os.close(reader)
-        lines = bytes(received).splitlines()
-        self.assertEqual(len(lines), records + 1)
-        self.assertEqual(json.loads(lines[-1]), {"lines_collected": records})
+        with StalledFifo() as fifo, metrics_daemon(output=fifo.path) as d:
+            port = metrics_port(d)
+            self.assertEqual(request(port, "/healthz")[:3:2], (200, "ok\n"))
+            records = 2000  # ~400 KB: far more than the FIFO holds
+            s = d.connect()
+            s.sendall(b"".join(json_frame({"seq": i, "pad": "x" * 180})
+                               for i in range(records)))
+            status, body = wait_until(
+                lambda: (lambda r: (r[0], r[2]) if r[0] == 503 else None)(
+                    request(port, "/healthz")),
+                what="/healthz to report the stalled writer")
+            self.assertRegex(body, r"^writer stalled for \d+ s\n$")
+            m = parse_metrics(scrape(port))
+            self.assertGreater(m["logcatcher_writer_stalled_seconds"], 5)
+            self.assertGreater(m["logcatcher_inflight_bytes"], 0)
+            self.assertGreater(m["logcatcher_queue_batches"], 0)
+            # Start reading: the writer drains and health comes back.
+            fifo.drain()
+            wait_until(lambda: request(port, "/healthz")[0] == 200,
+                       what="/healthz to recover")
+            s.close()
+            self.assertEqual(d.stop(), 0)
+            self.assertTrue(fifo.wait_eof())
+            rows = fifo.records()
+        self.assertEqual(len(rows), records + 1)
+        self.assertEqual(rows[-1], {"lines_collected": records})
 
     def test_prometheus_server_scrapes(self):
         prometheus = shutil.which("prometheus")

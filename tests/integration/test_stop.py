@@ -5,22 +5,11 @@ a second signal exits at once, both non-zero."""
 import os
 import signal
 import sys
-import tempfile
 import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import lctest  # noqa: E402
-from lctest import Daemon, json_frame, split_trailer  # noqa: E402
-
-
-def stalled_fifo():
-    """A FIFO with a reader that never reads: writes block once it is full.
-    Returns (path, reader fd); the caller closes the fd."""
-    path = os.path.join(tempfile.mkdtemp(prefix="lctest-"), "stalled.fifo")
-    os.mkfifo(path)
-    reader = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
-    return path, reader
+from lctest import Daemon, StalledFifo, json_frame, split_trailer  # noqa: E402
 
 
 class StopTest(unittest.TestCase):
@@ -78,18 +67,15 @@ class StopTest(unittest.TestCase):
     def stop_with_stalled_output(self, stop_timeout, first_signal):
         """Fill a stalled FIFO output, then SIGTERM (after a first one if
         first_signal) and time the exit. Returns (status, seconds, log)."""
-        path, reader = stalled_fifo()
-        try:
-            with Daemon("--stop-timeout", str(stop_timeout), output=path) as d:
-                self.fill_stalled_output(d)
-                if first_signal:
-                    d.send_signal(signal.SIGTERM)
-                    d.wait_log(r"stopping")
-                started = time.monotonic()
-                rc = d.stop()
-                return rc, time.monotonic() - started, d.log()
-        finally:
-            os.close(reader)
+        with StalledFifo() as fifo, \
+                Daemon("--stop-timeout", str(stop_timeout), output=fifo.path) as d:
+            self.fill_stalled_output(d)
+            if first_signal:
+                d.send_signal(signal.SIGTERM)
+                d.wait_log(r"stopping")
+            started = time.monotonic()
+            rc = d.stop()
+            return rc, time.monotonic() - started, d.log()
 
     def test_stalled_output_stop_gives_up_within_timeout(self):
         rc, elapsed, log = self.stop_with_stalled_output(1, first_signal=False)

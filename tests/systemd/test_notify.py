@@ -6,11 +6,10 @@ import os
 import re
 import signal
 import statistics
-import threading
 import unittest
 
-from sdtest import NotifySocket, lctest
-from lctest import Daemon, json_frame, split_trailer
+from sdtest import NotifySocket  # also puts lctest on the path
+from lctest import Daemon, StalledFifo, json_frame, split_trailer
 
 WATCHDOG_USEC = 400000  # the daemon pings every 200 ms
 
@@ -70,47 +69,25 @@ class NotifyTest(unittest.TestCase):
             self.assertNotIn("READY=1", ns.lines())
 
     def test_watchdog_stops_while_the_writer_is_stalled(self):
-        workdir = lctest.tempfile.mkdtemp(prefix="lctest-")
-        fifo = os.path.join(workdir, "out.fifo")
-        os.mkfifo(fifo)
-        # A reader that never reads: open() succeeds, write() blocks once the
-        # pipe (64 KiB) is full.
-        reader = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
-        try:
-            with NotifySocket() as ns, Daemon(
-                    "-w", "1", output=fifo, workdir=workdir,
-                    env=ns.env(WATCHDOG_USEC=str(WATCHDOG_USEC))) as d:
-                ns.wait_message("WATCHDOG=1", count=2)
-                count = 500
-                self.send(d, 0, count, size=1000)  # ~500 KB
-                d.wait_log(r"watchdog: the writer has made no progress")
-                stalled = len(ns.times("WATCHDOG=1"))
-                d.wait_log(r"watchdog: the writer has made no progress", count=4)
-                self.assertEqual(len(ns.times("WATCHDOG=1")), stalled)
+        with StalledFifo() as fifo, NotifySocket() as ns, Daemon(
+                "-w", "1", output=fifo.path,
+                env=ns.env(WATCHDOG_USEC=str(WATCHDOG_USEC))) as d:
+            ns.wait_message("WATCHDOG=1", count=2)
+            count = 500
+            self.send(d, 0, count, size=1000)  # ~500 KB
+            d.wait_log(r"watchdog: the writer has made no progress")
+            stalled = len(ns.times("WATCHDOG=1"))
+            d.wait_log(r"watchdog: the writer has made no progress", count=4)
+            self.assertEqual(len(ns.times("WATCHDOG=1")), stalled)
 
-                # Drain the FIFO: the writer moves again and so do the pings.
-                data = bytearray()
-                done = threading.Event()
-
-                def drain():
-                    os.set_blocking(reader, True)
-                    while True:
-                        chunk = os.read(reader, 65536)
-                        if not chunk:
-                            break
-                        data.extend(chunk)
-                    done.set()
-                t = threading.Thread(target=drain, daemon=True)
-                t.start()
-                ns.wait_message("WATCHDOG=1", count=stalled + 2)
-                self.assertEqual(d.stop(), 0)
-                self.assertTrue(done.wait(lctest.DEFAULT_TIMEOUT))
-        finally:
-            os.close(reader)
-        lines = bytes(data).decode().splitlines()
-        self.assertEqual(lines[-1], '{"lines_collected": %d}' % count)
-        self.assertEqual(len(lines), count + 1)
-
+            # Drain the FIFO: the writer moves again and so do the pings.
+            fifo.drain()
+            ns.wait_message("WATCHDOG=1", count=stalled + 2)
+            self.assertEqual(d.stop(), 0)
+            self.assertTrue(fifo.wait_eof())
+            rows = fifo.records()
+        self.assertEqual(rows[-1], {"lines_collected": count})
+        self.assertEqual(len(rows), count + 1)
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)
