@@ -10,7 +10,10 @@
 #define LC_DEFAULT_OUTPUT "./logcatcher.jsonl"
 #define LC_DEFAULT_OUTPUT_MODE 0640
 #define LC_MAX_OUTPUT_MODE 0777
-#define LC_LISTEN_BACKLOG 1024
+/* Clients reconnecting together after a restart must not overflow the
+ * accept queue: each dropped SYN costs its client a 1 s retransmit. The
+ * kernel caps this at net.core.somaxconn. */
+#define LC_LISTEN_BACKLOG 4096
 #define LC_MAX_LISTENERS 16
 #define LC_MAX_ALLOW 256
 

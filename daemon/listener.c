@@ -127,8 +127,10 @@ listener_adopt(struct event_base *base, int fd, listener_accept_fn accept_fn, vo
 
 	l->accept_fn = accept_fn;
 	l->arg = arg;
+	/* Backlog 0: the socket already listens (ours, or systemd's Backlog=);
+	 * libevent's -1 would call listen() again with 128. */
 	l->evl = evconnlistener_new(base, listener_accept_cb, l,
-	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, -1, fd);
+	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 0, fd);
 	l->backoff_ev = evtimer_new(base, listener_resume_cb, l);
 	if (l->evl == NULL || l->backoff_ev == NULL)
 		fatalx("listener: out of memory");

@@ -1,7 +1,11 @@
 """Limits and access control: allowlists, max_connections, idle timeout, and
 the dead-letter file that keeps every rejected record replayable."""
 import base64
+import errno
 import os
+import select
+import signal
+import socket
 import struct
 import sys
 import tempfile
@@ -57,6 +61,46 @@ class LimitsTest(unittest.TestCase):
             self.assertEqual(d.stop(), 0)
             records, trailer = split_trailer(d.records())
         self.assertEqual(sorted(r["seq"] for r in records), [0, 1, 2])
+
+    def test_connection_burst_waits_in_the_accept_queue(self):
+        # Clients reconnecting together (after a restart) while the loop is
+        # busy must all be queued by the kernel; a dropped SYN costs its
+        # client a 1 s retransmit. libevent's default relisten used 128.
+        burst = 500
+        with open("/proc/sys/net/core/somaxconn") as f:
+            if int(f.read()) < burst:
+                self.skipTest("net.core.somaxconn is below %d" % burst)
+        with Daemon() as d:
+            d.send_signal(signal.SIGSTOP)  # nothing is accepted meanwhile
+            socks = []
+            try:
+                poller = select.poll()
+                for _ in range(burst):
+                    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+                    s.setblocking(False)
+                    self.assertIn(s.connect_ex(("127.0.0.1", d.port)),
+                                  (0, errno.EINPROGRESS))
+                    poller.register(s, select.POLLOUT)
+                    socks.append(s)
+                connected = set()
+
+                def all_connected():
+                    for fd, _ in poller.poll(10):
+                        poller.unregister(fd)
+                        connected.add(fd)
+                    return len(connected) == burst
+                lctest.wait_until(all_connected, timeout=5,
+                                  what="%d connects with the daemon stopped" % burst)
+            finally:
+                d.send_signal(signal.SIGCONT)
+            for i, s in enumerate(socks):
+                s.setblocking(True)
+                s.sendall(json_frame({"seq": i}))
+                s.close()
+            d.wait_lines(burst)
+            self.assertEqual(d.stop(), 0)
+            records, trailer = split_trailer(d.records())
+        self.assertEqual(sorted(r["seq"] for r in records), list(range(burst)))
 
     def test_idle_timeout_closes_silent_clients(self):
         with Daemon("--idle-timeout", "1") as d:
