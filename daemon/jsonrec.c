@@ -48,31 +48,30 @@ jsonrec_has_special(uint64_t w)
 		   highs) != 0;
 }
 
+static uint64_t
+jsonrec_load8(const uint8_t *p)
+{
+	uint64_t w;
+
+	memcpy(&w, p, 8);
+	return w;
+}
+
 /* A string token starting at p[i] == '"'; returns the index after it, or 0.
- * Plain text is skipped eight bytes at a time. */
+ * Plain text is skipped eight bytes at a time, then at most seven bytes one
+ * by one up to the special byte, so no byte is looked at twice. */
 static size_t
 jsonrec_scan_string(const uint8_t *p, size_t len, size_t i)
 {
-	for (i++; i < len; i++) {
-		uint8_t c;
-
-		while (len - i >= 8) {
-			uint64_t w;
-
-			memcpy(&w, p + i, 8);
-			if (jsonrec_has_special(w))
-				break;
+	for (i++;; i++) {
+		while (len - i >= 8 && !jsonrec_has_special(jsonrec_load8(p + i)))
 			i += 8;
-		}
-		if (i >= len)
-			break;
-		c = p[i];
-		if (c != '"' && c != '\\' && c >= 0x20)
-			continue;
-		if (c == '"')
+		while (i < len && p[i] != '"' && p[i] != '\\' && p[i] >= 0x20)
+			i++;
+		if (i >= len || p[i] < 0x20)
+			return 0; /* unterminated, or a raw control character */
+		if (p[i] == '"')
 			return i + 1;
-		if (c < 0x20)
-			return 0; /* raw control characters are not allowed in strings */
 		if (++i >= len)
 			return 0;
 		if (p[i] == 'u') {
@@ -84,7 +83,6 @@ jsonrec_scan_string(const uint8_t *p, size_t len, size_t i)
 			return 0;
 		}
 	}
-	return 0;
 }
 
 /* A number token -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?; index after
