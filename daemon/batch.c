@@ -127,4 +127,5 @@ batch_add(struct batch *b, const void *peer_key, const char *peer, const void *d
 {
 	batch_new_rec(b, peer_key, peer, len);
 	buf_append(&b->in, data, len);
+	buf_putc(&b->in, '\n'); /* the spare byte */
 }

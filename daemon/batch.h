@@ -1,6 +1,11 @@
 /*
  * A batch: the raw payloads the loop framed in one go, with each record's
  * peer, and (after a worker has serialized it) the JSON lines to write.
+ * Each payload is followed by one spare byte, so that a JSON record's line
+ * (at most the payload and its '\n') can be written over the payloads
+ * themselves: the lines of the leading JSON records are in[0, head), and
+ * only what follows the first record that cannot be done in place (a
+ * pickle's JSON may be longer than the pickle) is copied out.
  * Owned by one thread at a time: the loop while filling, then a worker, then
  * the committer.
  */
@@ -22,14 +27,15 @@ struct batch_rec {
 
 struct batch {
 	uint64_t seq;
-	struct buf in; /* payloads, back to back */
+	struct buf in; /* payloads, each followed by a spare byte */
 	struct batch_rec *recs;
 	size_t nrecs, caprecs;
 	char (*peers)[ADDR_STRLEN];
 	size_t npeers, cappeers;
 	const void *last_peer_key; /* the source of peers[npeers-1] */
 
-	struct buf out;   /* JSON lines, filled by a worker */
+	size_t head;      /* lines written in place over in, filled by a worker */
+	struct buf out;   /* the lines after those, filled by a worker */
 	struct buf dead;  /* dead letters, from the loop and the worker */
 	size_t ndead;
 	size_t lines;     /* records turned into lines */
@@ -41,7 +47,8 @@ struct batch {
 /* Thread-safe; freed batches are kept (up to LC_BATCH_POOL) for reuse. */
 struct batch *batch_new(void);
 void batch_free(struct batch *b);
-/* Release the pooled batches (at exit, so leak checkers see none). */
+/* Release the pooled batches (when idle, and at exit so that leak checkers
+ * see none). */
 void batch_pool_drain(void);
 
 /* Add a copy of one payload. peer_key identifies the source (its

@@ -132,9 +132,15 @@ collector_signal(evutil_socket_t sig, short what, void *arg)
 static void
 collector_status_cb(evutil_socket_t fd, short what, void *arg)
 {
+	struct collector *c = arg;
+
 	(void)fd;
 	(void)what;
-	collector_status(arg, "collecting into");
+	collector_status(c, "collecting into");
+	/* The pool holds as much as the last burst had in flight; an idle
+	 * daemon gives it back. */
+	if (pipeline_idle(c->pipeline))
+		batch_pool_drain();
 }
 
 /*

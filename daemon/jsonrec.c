@@ -145,28 +145,27 @@ jsonrec_after_value(size_t depth)
 }
 
 /*
- * One pass that checks strict RFC 8259 syntax (tokens, nesting, commas and
- * colons, nothing after the top-level object) and copies the text without
- * insignificant whitespace. Text between whitespace is copied in one piece,
- * so compact input costs one copy and no allocation; numbers keep their
- * exact digits. Returns 0, or -1 with *reason set.
+ * Check strict RFC 8259 syntax (tokens, nesting, commas and colons, nothing
+ * after the top-level object) without copying or allocating. *compact tells
+ * whether the text has no insignificant whitespace, i.e. is its own line.
+ * Returns 0, or -1 with *reason set.
  */
 static int
-jsonrec_scan(const uint8_t *p, size_t len, struct buf *out, const char **reason)
+jsonrec_scan(const uint8_t *p, size_t len, int *compact, const char **reason)
 {
 	uint8_t stack[LC_JSON_MAX_DEPTH]; /* '{' or '[' per open container */
 	enum jsonrec_expect expect = EXPECT_VALUE;
-	size_t i = 0, span = 0, depth = 0;
+	size_t i = 0, depth = 0;
 
 	*reason = "invalid JSON";
-	buf_reserve(out, len);
+	*compact = 1;
 	while (i < len) {
 		uint8_t c = p[i];
 		size_t end = i + 1;
 
 		if (jsonrec_is_space(c)) {
-			buf_append(out, p + span, i - span);
-			span = ++i;
+			*compact = 0;
+			i++;
 			continue;
 		}
 		switch (expect) {
@@ -220,26 +219,63 @@ jsonrec_scan(const uint8_t *p, size_t len, struct buf *out, const char **reason)
 		}
 		i = end;
 	}
-	if (expect != EXPECT_END)
+	return expect == EXPECT_END ? 0 : -1;
+}
+
+/* Copy checked JSON to dst without its insignificant whitespace, text between
+ * whitespace in one piece. Every byte is written at or before the place it
+ * is read from, so dst may be p itself or lie before it. Returns the length. */
+static size_t
+jsonrec_compact(const uint8_t *p, size_t len, uint8_t *dst)
+{
+	size_t i = 0, span = 0, o = 0;
+
+	while (i < len) {
+		if (p[i] == '"') {
+			i = jsonrec_scan_string(p, len, i);
+		} else if (jsonrec_is_space(p[i])) {
+			memmove(dst + o, p + span, i - span);
+			o += i - span;
+			span = ++i;
+		} else {
+			i++;
+		}
+	}
+	memmove(dst + o, p + span, len - span);
+	return o + len - span;
+}
+
+int
+jsonrec_line_at(const uint8_t *data, size_t len, uint8_t *dst, size_t *linelen,
+    const char **reason)
+{
+	int compact;
+	size_t n = len;
+
+	if (utf8_check(data, len) != len) {
+		*reason = "invalid UTF-8";
 		return -1;
-	buf_append(out, p + span, len - span);
+	}
+	if (jsonrec_scan(data, len, &compact, reason) == -1)
+		return -1;
+	if (!compact)
+		n = jsonrec_compact(data, len, dst);
+	else if (dst != data)
+		memmove(dst, data, len);
+	dst[n] = '\n';
+	*linelen = n + 1;
 	return 0;
 }
 
 int
 jsonrec_to_line(const uint8_t *data, size_t len, struct buf *out, const char **reason)
 {
-	size_t mark = out->len;
+	size_t n;
 
-	if (utf8_check(data, len) != len) {
-		*reason = "invalid UTF-8";
+	buf_reserve(out, len + 1);
+	if (jsonrec_line_at(data, len, (uint8_t *)out->data + out->len, &n, reason) == -1)
 		return -1;
-	}
-	if (jsonrec_scan(data, len, out, reason) == -1) {
-		buf_truncate(out, mark);
-		return -1;
-	}
-	buf_putc(out, '\n');
+	out->len += n;
 	return 0;
 }
 

@@ -1,7 +1,8 @@
 /*
  * JSON records: a payload must be one JSON object in strict RFC 8259 syntax
- * and valid UTF-8. One pass checks it and copies the original text without
- * insignificant whitespace, so numbers keep their exact digits and spelling
+ * and valid UTF-8. One pass checks it without copying; its line is the
+ * original text without insignificant whitespace (most payloads have none,
+ * and are their own line), so numbers keep their exact digits and spelling
  * (a parser like cJSON rounds integers above 2^53 through a double and
  * prints 640.0 as 640) and no memory is allocated per value. cJSON serves
  * as the independent oracle in the fuzz target and tests.
@@ -13,6 +14,14 @@
 #include <stdint.h>
 
 #include "buf.h"
+
+/* Write the record as one compact line (with '\n') to dst and its length to
+ * *linelen, at most len + 1. dst may be data itself or lie before it (the
+ * line is then compacted in place: written bytes never pass the bytes still
+ * to be read); otherwise it must not overlap data. Returns 0, or -1 with
+ * *reason set to a static explanation (data is then left untouched). */
+int jsonrec_line_at(const uint8_t *data, size_t len, uint8_t *dst, size_t *linelen,
+    const char **reason);
 
 /* Append the record as one compact line (with '\n') to out. Returns 0, or -1
  * with *reason set to a static explanation (out unchanged). */

@@ -38,8 +38,9 @@
 #define LC_FLUSH_DELAY_US 2000
 #define LC_BATCH_BYTES (256u * 1024u)
 #define LC_BATCH_RECORDS 4096u
-/* Freed batches kept with their buffers for reuse. */
-#define LC_BATCH_POOL 8
+/* Freed batches kept with their buffers for reuse, enough for what
+ * max_inflight holds by default: a fresh batch costs a page fault per 4 KiB. */
+#define LC_BATCH_POOL 64
 
 /* Bytes in flight (payloads framed and their lines, not yet written):
  * reading pauses above the high mark and resumes below the low mark (half

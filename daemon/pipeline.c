@@ -78,20 +78,39 @@ pipeline_now(void)
 	return (long)ts.tv_sec;
 }
 
+/* Worker: one record's line, over the payloads while every line so far has
+ * been (b->head), else appended to b->out. */
+static enum record_reject
+pipeline_record_line(struct pipeline *p, struct batch *b, const uint8_t *payload, uint32_t len,
+    int *in_place, const char **reason)
+{
+	enum record_reject rej;
+	size_t n;
+
+	if (*in_place && record_is_json(p->format, payload, len)) {
+		rej = record_json_line_at(payload, len, (uint8_t *)b->in.data + b->head, &n, reason);
+		if (rej == RECORD_OK)
+			b->head += n;
+		return rej;
+	}
+	*in_place = 0;
+	return record_to_line(p->format, payload, len, &b->out, reason);
+}
+
 /* Worker: records to lines. Rejections are counted and logged here. */
 static void
 pipeline_serialize(struct pipeline *p, struct batch *b)
 {
 	uint64_t by_reason[RECORD_BAD_FORMAT + 1] = {0};
+	int in_place = 1;
 
-	buf_reserve(&b->out, b->in.len + b->in.len / 4 + b->nrecs);
 	for (size_t i = 0; i < b->nrecs; i++) {
 		const struct batch_rec *r = &b->recs[i];
 		const uint8_t *payload = batch_payload(b, r);
 		const char *reason = NULL;
 		enum record_reject rej;
 
-		rej = record_to_line(p->format, payload, r->len, &b->out, &reason);
+		rej = pipeline_record_line(p, b, payload, r->len, &in_place, &reason);
 		if (rej == RECORD_OK) {
 			b->lines++;
 			continue;
@@ -107,7 +126,7 @@ pipeline_serialize(struct pipeline *p, struct batch *b)
 		    b->peers[r->peer], reason, sample);
 	}
 	b->rejected = b->nrecs - b->lines;
-	/* The lines take about as much memory as the payloads: count them in
+	/* Lines copied out take memory beside the payloads: count them in
 	 * flight too, so the limit bounds what the daemon really holds. */
 	atomic_fetch_add(&p->inflight, b->out.len + b->dead.len);
 	if (b->rejected > 0) {
@@ -144,15 +163,15 @@ pipeline_backoff(unsigned *delay_ms)
 /* Committer: one attempt, timed for the write latency histogram (a reopen
  * batch writes nothing and is not timed). */
 static int
-pipeline_timed_write(struct output *out, const struct buf *data, size_t *done)
+pipeline_timed_write(struct output *out, const char *data, size_t len, size_t *done)
 {
 	struct timespec t0, t1;
 	int rc;
 
-	if (data->len == 0)
+	if (len == 0)
 		return 0;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	rc = output_write(out, data->data, data->len, done);
+	rc = output_write(out, data, len, done);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	stats_observe_write((uint64_t)(t1.tv_sec - t0.tv_sec) * 1000000000u +
 	    (uint64_t)t1.tv_nsec - (uint64_t)t0.tv_nsec);
@@ -162,13 +181,13 @@ pipeline_timed_write(struct output *out, const struct buf *data, size_t *done)
 /* Committer: write data to out, retrying on errors (records are held, never
  * dropped) until it succeeds or the stop gives up. Returns 0 or -1. */
 static int
-pipeline_write_retrying(struct pipeline *p, struct output *out, const struct buf *data)
+pipeline_write_retrying(struct pipeline *p, struct output *out, const char *data, size_t len)
 {
 	unsigned delay = LC_WRITE_RETRY_MIN_MS;
 	size_t done = 0;
 
 	atomic_store(&p->last_progress, pipeline_now());
-	while (pipeline_timed_write(out, data, &done) == -1) {
+	while (pipeline_timed_write(out, data, len, &done) == -1) {
 		atomic_store(&p->last_progress, pipeline_now());
 		STATS_ADD(write_errors, 1);
 		if (!p->write_failing) {
@@ -203,10 +222,11 @@ pipeline_write(struct pipeline *p, struct batch *b)
 		if (output_replaced(p->out))
 			pipeline_reopen(p, "output file was deleted or replaced; created a new");
 	}
-	if (pipeline_write_retrying(p, p->out, &b->out) == -1)
+	if (pipeline_write_retrying(p, p->out, b->in.data, b->head) == -1 ||
+	    pipeline_write_retrying(p, p->out, b->out.data, b->out.len) == -1)
 		return -1;
 	if (p->dead_letter != NULL && b->dead.len > 0) {
-		if (pipeline_write_retrying(p, p->dead_letter, &b->dead) == -1)
+		if (pipeline_write_retrying(p, p->dead_letter, b->dead.data, b->dead.len) == -1)
 			return -1;
 		STATS_ADD(dead_letters, b->ndead);
 	}

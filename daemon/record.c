@@ -17,27 +17,27 @@ record_pickle(const uint8_t *data, size_t len, struct buf *out, const char **rea
 	return RECORD_OK;
 }
 
-static enum record_reject
-record_json(const uint8_t *data, size_t len, struct buf *out, const char **reason)
+int
+record_is_json(enum record_format format, const uint8_t *data, size_t len)
 {
-	return jsonrec_to_line(data, len, out, reason) == 0 ? RECORD_OK : RECORD_BAD_JSON;
+	return format == FORMAT_JSON || (format == FORMAT_AUTO && jsonrec_sniff(data, len));
+}
+
+enum record_reject
+record_json_line_at(const uint8_t *data, size_t len, uint8_t *dst, size_t *linelen,
+    const char **reason)
+{
+	return jsonrec_line_at(data, len, dst, linelen, reason) == 0 ? RECORD_OK
+								       : RECORD_BAD_JSON;
 }
 
 enum record_reject
 record_to_line(enum record_format format, const uint8_t *data, size_t len, struct buf *out,
     const char **reason)
 {
-	switch (format) {
-	case FORMAT_JSON:
-		return record_json(data, len, out, reason);
-	case FORMAT_PICKLE:
-		return record_pickle(data, len, out, reason);
-	case FORMAT_AUTO:
-		break;
-	}
-	if (jsonrec_sniff(data, len))
-		return record_json(data, len, out, reason);
-	if (pickle_sniff(data, len))
+	if (record_is_json(format, data, len))
+		return jsonrec_to_line(data, len, out, reason) == 0 ? RECORD_OK : RECORD_BAD_JSON;
+	if (format == FORMAT_PICKLE || pickle_sniff(data, len))
 		return record_pickle(data, len, out, reason);
 	*reason = "payload is neither a JSON object nor a pickle";
 	return RECORD_BAD_FORMAT;

@@ -23,4 +23,13 @@ enum record_reject {
 enum record_reject record_to_line(enum record_format format, const uint8_t *data, size_t len,
     struct buf *out, const char **reason);
 
+/* Whether the record is read as JSON. A JSON record's line is never longer
+ * than its payload and a '\n', so it can be written in place. */
+int record_is_json(enum record_format format, const uint8_t *data, size_t len);
+
+/* A JSON record's line to dst, which may be data itself or lie before it
+ * (see jsonrec_line_at); its length in *linelen. */
+enum record_reject record_json_line_at(const uint8_t *data, size_t len, uint8_t *dst,
+    size_t *linelen, const char **reason);
+
 #endif

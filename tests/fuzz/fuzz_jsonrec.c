@@ -3,7 +3,9 @@
  * it accepts comes out as one line of JSON that cJSON, an independent
  * parser, also reads as an object, and that is its own compact form. (cJSON
  * is more lenient than we are, so only this direction is checked, and it
- * refuses lone surrogate escapes, which RFC 8259 allows.)
+ * refuses lone surrogate escapes, which RFC 8259 allows.) Written in place
+ * over the payload, as the workers do, the line is the same, and a rejected
+ * payload is left as it was.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -15,6 +17,29 @@
 #include "utf8.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* The line written over the payload itself, which lies `gap` bytes after
+ * where the line starts (the spare bytes of earlier payloads in a batch). */
+static void
+check_in_place(const uint8_t *data, size_t size, const struct buf *line, int accepted)
+{
+	size_t gap = size % 8, n = 0;
+	uint8_t *mem = malloc(gap + size + 1);
+	const char *reason = NULL;
+
+	if (mem == NULL)
+		abort();
+	memset(mem, '#', gap);
+	memcpy(mem + gap, data, size);
+	mem[gap + size] = '\n';
+	if (jsonrec_line_at(mem + gap, size, mem, &n, &reason) == 0) {
+		if (!accepted || n != line->len || memcmp(mem, line->data, n) != 0)
+			abort();
+	} else if (accepted || memcmp(mem + gap, data, size) != 0) {
+		abort();
+	}
+	free(mem);
+}
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -39,8 +64,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (jsonrec_to_line((const uint8_t *)out.data, out.len - 1, &again, &reason) != 0 ||
 		    again.len != out.len || memcmp(again.data, out.data, out.len) != 0)
 			abort();
+		check_in_place(data, size, &out, 1);
 	} else if (reason == NULL) {
 		abort();
+	} else {
+		check_in_place(data, size, &out, 0);
 	}
 	buf_free(&out);
 	buf_free(&again);

@@ -12,6 +12,23 @@
 #include "jsonrec.h"
 #include "limits.h"
 
+/* Gaps between where a payload lies and where its line is written in place:
+ * over itself, and over the spare bytes of payloads before it. */
+static const size_t in_place_gaps[] = {0, 1, 7};
+
+/* The payload at mem + gap, with the spare byte after it, as a batch holds it. */
+static uint8_t *
+place(const char *in, size_t len, size_t gap)
+{
+	uint8_t *mem = malloc(gap + len + 1);
+
+	assert_non_null(mem);
+	memset(mem, '#', gap);
+	memcpy(mem + gap, in, len);
+	mem[gap + len] = '\n';
+	return mem;
+}
+
 static void
 expect_line(const char *in, const char *line)
 {
@@ -24,6 +41,16 @@ expect_line(const char *in, const char *line)
 	buf_putc(&out, '\0');
 	assert_string_equal(out.data + strlen("prefix|"), line);
 	buf_free(&out);
+	for (size_t g = 0; g < sizeof(in_place_gaps) / sizeof(in_place_gaps[0]); g++) {
+		uint8_t *mem = place(in, strlen(in), in_place_gaps[g]);
+		size_t n = 0;
+
+		assert_int_equal(jsonrec_line_at(mem + in_place_gaps[g], strlen(in), mem, &n, &reason),
+		    0);
+		assert_int_equal(n, strlen(line));
+		assert_memory_equal(mem, line, n);
+		free(mem);
+	}
 }
 
 static void
@@ -41,6 +68,15 @@ expect_reject(const char *in, size_t len, const char *why)
 	assert_int_equal(out.len, 4);
 	assert_memory_equal(out.data, "kept", 4);
 	buf_free(&out);
+	/* In place, the payload is left as it was (for the dead-letter file). */
+	for (size_t g = 0; g < sizeof(in_place_gaps) / sizeof(in_place_gaps[0]); g++) {
+		uint8_t *mem = place(in, len, in_place_gaps[g]);
+		size_t n = 0;
+
+		assert_int_equal(jsonrec_line_at(mem + in_place_gaps[g], len, mem, &n, &reason), -1);
+		assert_memory_equal(mem + in_place_gaps[g], in, len);
+		free(mem);
+	}
 }
 
 #define REJECT(lit, why) expect_reject(lit, sizeof(lit) - 1, why)

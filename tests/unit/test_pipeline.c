@@ -159,6 +159,74 @@ test_reopen_between_batches(void **state)
 	event_base_free(base);
 }
 
+static char *
+slurp(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char *text = calloc(1, 4096);
+
+	assert_non_null(f);
+	assert_non_null(text);
+	assert_true(fread(text, 1, 4095, f) < 4095);
+	fclose(f);
+	return text;
+}
+
+/* JSON lines are written over the payloads until the first record that
+ * cannot be (a pickle); the rest are copied out. Either way the lines keep
+ * the records' order, and a rejected payload reaches the dead letters
+ * unchanged although lines were compacted over the payloads before it. */
+static void
+test_lines_in_place_and_copied_keep_order(void **state)
+{
+	static const struct {
+		const char *payload;
+		size_t len;
+	} recs[] = {
+	    {"{\"n\":1}", 7},
+	    {"{ \"n\" : 2 }", 11},
+	    {"{\"n\": 3", 7},                            /* rejected: truncated */
+	    {"{\"n\":4}", 7},
+	    {"\x80\x02}X\x01\x00\x00\x00nK\x05s.", 13}, /* pickle of {'n': 5} */
+	    {"{ \"n\": 6 }", 10},
+	    {"xyz", 3},                                   /* rejected: no format */
+	    {"{\"n\":8}", 7},
+	};
+	char path[128], dead_path[128];
+	struct event_base *base = event_base_new();
+	struct pipeline_params params = {.workers = 2, .format = FORMAT_AUTO,
+	    .on_progress = no_progress};
+	struct output *out;
+	struct pipeline *p;
+	struct batch *b = batch_new();
+	char *lines, *dead;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/mixed.jsonl", tmpdir);
+	snprintf(dead_path, sizeof(dead_path), "%s/mixed.dead", tmpdir);
+	out = output_open(path, 0600);
+	params.dead_letter = output_open(dead_path, 0600);
+	assert_non_null(out);
+	assert_non_null(params.dead_letter);
+	p = pipeline_new(base, out, &params);
+	for (size_t i = 0; i < sizeof(recs) / sizeof(recs[0]); i++)
+		batch_add(b, b, "127.0.0.1:1", recs[i].payload, (uint32_t)recs[i].len);
+	pipeline_submit(p, b);
+	wait_idle(p);
+	assert_int_equal(pipeline_lines(p), 6);
+	assert_int_equal(pipeline_inflight(p), 0);
+	output_close(pipeline_finish(p));
+	lines = slurp(path);
+	assert_string_equal(lines, "{\"n\":1}\n{\"n\":2}\n{\"n\":4}\n{\"n\":5}\n{\"n\":6}\n{\"n\":8}\n");
+	dead = slurp(dead_path);
+	/* base64 of '{"n": 3' and of 'xyz' */
+	assert_non_null(strstr(dead, "\"payload_base64\":\"eyJuIjogMw==\""));
+	assert_non_null(strstr(dead, "\"payload_base64\":\"eHl6\""));
+	free(lines);
+	free(dead);
+	event_base_free(base);
+}
+
 static int
 setup(void **state)
 {
@@ -181,6 +249,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_ordered_commit),
 		cmocka_unit_test(test_reopen_between_batches),
+		cmocka_unit_test(test_lines_in_place_and_copied_keep_order),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
