@@ -35,7 +35,8 @@ jsonrec_is_hex(uint8_t c)
 	return jsonrec_is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
 }
 
-/* Whether any byte of w is '"', '\\' or a control character (< 0x20). */
+/* Whether any byte of w is '"', '\\', a control character (< 0x20) or not
+ * ASCII (>= 0x80, checked as UTF-8). */
 static int
 jsonrec_has_special(uint64_t w)
 {
@@ -44,8 +45,15 @@ jsonrec_has_special(uint64_t w)
 
 	/* A byte is zero (or below 0x20) where (x - k) borrows into its high bit. */
 	return ((((quote - ones) & ~quote) | ((backslash - ones) & ~backslash) |
-		    ((w - ones * 0x20) & ~w)) &
+		    ((w - ones * 0x20) & ~w) | w) &
 		   highs) != 0;
+}
+
+/* A byte that stands for itself inside a string. */
+static int
+jsonrec_is_plain(uint8_t c)
+{
+	return c != '"' && c != '\\' && c >= 0x20 && c < 0x80;
 }
 
 static uint64_t
@@ -57,19 +65,31 @@ jsonrec_load8(const uint8_t *p)
 	return w;
 }
 
-/* A string token starting at p[i] == '"'; returns the index after it, or 0.
- * Plain text is skipped eight bytes at a time, then at most seven bytes one
- * by one up to the special byte, so no byte is looked at twice. */
+/* A string token starting at p[i] == '"'; returns the index after it, or 0
+ * (with *reason set if its UTF-8 is invalid). Strings are the only place
+ * JSON allows bytes above 0x7f, so they are checked here. Plain text is
+ * skipped eight bytes at a time, then at most seven bytes one by one up to
+ * the special byte, so no byte is looked at twice. */
 static size_t
-jsonrec_scan_string(const uint8_t *p, size_t len, size_t i)
+jsonrec_scan_string(const uint8_t *p, size_t len, size_t i, const char **reason)
 {
 	for (i++;; i++) {
+		size_t n;
+
 		while (len - i >= 8 && !jsonrec_has_special(jsonrec_load8(p + i)))
 			i += 8;
-		while (i < len && p[i] != '"' && p[i] != '\\' && p[i] >= 0x20)
+		while (i < len && jsonrec_is_plain(p[i]))
 			i++;
 		if (i >= len || p[i] < 0x20)
 			return 0; /* unterminated, or a raw control character */
+		if (p[i] >= 0x80) {
+			if ((n = utf8_sequence(p + i, len - i)) == 0) {
+				*reason = "invalid UTF-8";
+				return 0;
+			}
+			i += n - 1;
+			continue;
+		}
 		if (p[i] == '"')
 			return i + 1;
 		if (++i >= len)
@@ -120,12 +140,12 @@ jsonrec_scan_number(const uint8_t *p, size_t len, size_t i)
 
 /* A scalar token at p[i]: string, number or literal. Index after it, or 0. */
 static size_t
-jsonrec_scan_scalar(const uint8_t *p, size_t len, size_t i)
+jsonrec_scan_scalar(const uint8_t *p, size_t len, size_t i, const char **reason)
 {
 	uint8_t c = p[i];
 
 	if (c == '"')
-		return jsonrec_scan_string(p, len, i);
+		return jsonrec_scan_string(p, len, i, reason);
 	if (c == '-' || jsonrec_is_digit(c))
 		return jsonrec_scan_number(p, len, i);
 	if (len - i >= 4 && memcmp(p + i, "true", 4) == 0)
@@ -181,7 +201,7 @@ jsonrec_scan(const uint8_t *p, size_t len, int *compact, const char **reason)
 		case EXPECT_KEY_OR_CLOSE:
 			if (c == '}' && expect == EXPECT_KEY_OR_CLOSE) {
 				expect = jsonrec_after_value(--depth);
-			} else if (c == '"' && (end = jsonrec_scan_string(p, len, i)) != 0) {
+			} else if (c == '"' && (end = jsonrec_scan_string(p, len, i, reason)) != 0) {
 				expect = EXPECT_COLON;
 			} else {
 				return -1;
@@ -210,7 +230,7 @@ jsonrec_scan(const uint8_t *p, size_t len, int *compact, const char **reason)
 				}
 				stack[depth++] = c;
 				expect = c == '{' ? EXPECT_KEY_OR_CLOSE : EXPECT_VALUE_OR_CLOSE;
-			} else if ((end = jsonrec_scan_scalar(p, len, i)) != 0) {
+			} else if ((end = jsonrec_scan_scalar(p, len, i, reason)) != 0) {
 				expect = jsonrec_after_value(depth);
 			} else {
 				return -1;
@@ -229,10 +249,11 @@ static size_t
 jsonrec_compact(const uint8_t *p, size_t len, uint8_t *dst)
 {
 	size_t i = 0, span = 0, o = 0;
+	const char *unused;
 
 	while (i < len) {
 		if (p[i] == '"') {
-			i = jsonrec_scan_string(p, len, i);
+			i = jsonrec_scan_string(p, len, i, &unused);
 		} else if (jsonrec_is_space(p[i])) {
 			memmove(dst + o, p + span, i - span);
 			o += i - span;
@@ -252,10 +273,6 @@ jsonrec_line_at(const uint8_t *data, size_t len, uint8_t *dst, size_t *linelen,
 	int compact;
 	size_t n = len;
 
-	if (utf8_check(data, len) != len) {
-		*reason = "invalid UTF-8";
-		return -1;
-	}
 	if (jsonrec_scan(data, len, &compact, reason) == -1)
 		return -1;
 	if (!compact)

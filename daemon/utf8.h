@@ -5,6 +5,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Length of the valid sequence starting at s[0] (len > 0), or 0. */
+size_t utf8_sequence(const uint8_t *s, size_t len);
+
 /* Offset of the first byte that does not start a valid sequence, or len. */
 size_t utf8_check(const uint8_t *s, size_t len);
 
