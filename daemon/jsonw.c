@@ -24,13 +24,6 @@
 
 #include "utf8.h"
 
-/* Bytes that go out as they are: printable ASCII except '"' and '\\'. */
-static int
-jsonw_plain(uint8_t c)
-{
-	return c >= 0x20 && c < 0x80 && c != '"' && c != '\\';
-}
-
 static void
 jsonw_escape_ascii(struct buf *out, uint8_t c)
 {
@@ -67,7 +60,7 @@ jsonw_utf8_seq(const uint8_t *s, size_t left, int *surrogate)
 }
 
 int
-jsonw_string(struct buf *out, const uint8_t *s, size_t len)
+jsonw_string_escaped(struct buf *out, const uint8_t *s, size_t len)
 {
 	static const char hex[] = "0123456789abcdef";
 	size_t start = out->len, i = 0;
@@ -116,15 +109,27 @@ jsonw_string(struct buf *out, const uint8_t *s, size_t len)
 	return 0;
 }
 
-/* Append the decimal digits of u (at least minlen of them, zero-padded). */
+/* Write the decimal digits of u (at least minlen of them, zero-padded) so
+ * they end at end, two at a time; returns where they start. */
 static char *
 jsonw_u64(char *end, uint64_t u, int minlen)
 {
-	for (int n = 0; u != 0 || n < minlen; n++) {
-		*--end = (char)('0' + u % 10);
-		u /= 10;
-	}
-	return end;
+	static const char pairs[] = "0001020304050607080910111213141516171819"
+				    "2021222324252627282930313233343536373839"
+				    "4041424344454647484950515253545556575859"
+				    "6061626364656667686970717273747576777879"
+				    "8081828384858687888990919293949596979899";
+	char *p = end;
+
+	for (; u >= 100; u /= 100)
+		memcpy(p -= 2, pairs + u % 100 * 2, 2);
+	if (u >= 10)
+		memcpy(p -= 2, pairs + u * 2, 2);
+	else
+		*--p = (char)('0' + u);
+	while (end - p < minlen)
+		*--p = '0';
+	return p;
 }
 
 void
@@ -176,54 +181,73 @@ jsonw_digits(double v, char *digits, int *decpt)
 	return n;
 }
 
+/* floor(t * log10(2)), for |t| < 1650 (78913 / 2^18 is close enough). */
+static int
+jsonw_floor_log10_pow2(int t)
+{
+	int n = t * 78913;
+
+	return n >= 0 ? n >> 18 : -((-n + (1 << 18) - 1) >> 18);
+}
+
 /*
  * Shortest round-trip form of v for 1e-4 <= |v| < 1e16 (not integral), where
- * repr() uses fixed notation: v = M * 2^E exactly, so with 128-bit integers
- * find the fewest fraction digits k for which some integer d has d / 10^k
- * inside v's rounding interval, and take the d nearest to v. This is the
- * common case (timestamps, durations) and avoids printf's slow path.
- * Returns 0 if v is outside the range it handles.
+ * repr() uses fixed notation. v = m * 2^e exactly, so 128-bit integers keep
+ * it all exact: scaled by 10^k, with k fraction digits enough for 17
+ * significant ones (which always leave a candidate), vm..vp are the integers
+ * inside v's rounding interval; drop trailing digits while a multiple of ten
+ * is still inside (the fewest digits), then take the candidate nearest v,
+ * ties to even. This is the common case (timestamps, durations) and avoids
+ * printf's slow path. Returns 0 if v is outside the range it handles.
  */
 static int
 jsonw_double_fixed(struct buf *out, double v)
 {
 	typedef unsigned __int128 u128;
+	static const uint64_t pow10[20] = {1, 10, 100, 1000, 10000, 100000, 1000000, 10000000,
+	    100000000, 1000000000, 10000000000u, 100000000000u, 1000000000000u, 10000000000000u,
+	    100000000000000u, 1000000000000000u, 10000000000000000u, 100000000000000000u,
+	    1000000000000000000u, 10000000000000000000u};
 	double a = fabs(v);
-	int e2, shift;
-	uint64_t m;
-	u128 lo, hi, pow10 = 1;
+	uint64_t bits, m, vm, vp, d, rem, split;
+	int e, shift, k, j = 0;
+	u128 scale, lo, hi, x, mask, twice_rem, step;
 	char tmp[48], *end = tmp + sizeof(tmp), *p;
 
 	if (!(a >= 1e-4 && a < 1e16))
 		return 0;
-	m = (uint64_t)ldexp(frexp(a, &e2), 53); /* a = m * 2^(e2 - 53) */
-	shift = 2 - (e2 - 53);                 /* units of 2^(e2 - 55) */
-	lo = ((u128)m << 2) - (m == (uint64_t)1 << 52 ? 1 : 2);
-	hi = ((u128)m << 2) + 2;
-	for (int k = 0; k <= 21; k++, pow10 *= 10) {
-		u128 A = lo * pow10, B = hi * pow10, mask = ((u128)1 << shift) - 1;
-		u128 dlo = (A >> shift) + ((A & mask) != 0 || (m & 1)), dhi = B >> shift;
-		u128 exact = ((u128)m << 2) * pow10, half = (u128)1 << (shift - 1);
-		u128 dn = (exact >> shift) + ((exact & mask) > half ||
-						 ((exact & mask) == half && ((exact >> shift) & 1)));
-
-		if ((B & mask) == 0 && (m & 1))
-			dhi--; /* odd mantissa: the interval's ends round away */
-		if (dlo > dhi)
-			continue;
-		dn = dn < dlo ? dlo : dn > dhi ? dhi : dn;
-		p = jsonw_u64(end, (uint64_t)dn, k + 1);
-		if (k == 0)
-			return 0; /* integral: handled by the caller */
-		memmove(p - 1, p, (size_t)(end - p - k));
-		end[-k - 1] = '.';
-		p--;
-		if (v < 0)
-			*--p = '-';
-		buf_append(out, p, (size_t)(end - p));
-		return 1;
+	memcpy(&bits, &a, sizeof(bits));
+	m = (bits & (((uint64_t)1 << 52) - 1)) | (uint64_t)1 << 52;
+	e = (int)(bits >> 52) - 1075; /* a = m * 2^e, and 2^(e + 52) <= a */
+	shift = 2 - e;                /* lo, hi, x are in units of 2^(e - 2) */
+	k = 16 - jsonw_floor_log10_pow2(e + 52);
+	scale = (u128)pow10[k / 2] * pow10[k - k / 2];
+	lo = (((u128)m << 2) - (m == (uint64_t)1 << 52 ? 1 : 2)) * scale;
+	hi = (((u128)m << 2) + 2) * scale;
+	x = ((u128)m << 2) * scale;
+	mask = ((u128)1 << shift) - 1;
+	/* An odd mantissa does not own its interval's ends (ties go to even). */
+	vm = (uint64_t)(lo >> shift) + ((lo & mask) != 0 || (m & 1));
+	vp = (uint64_t)(hi >> shift) - ((hi & mask) == 0 && (m & 1));
+	for (; vp / 10 >= (vm + 9) / 10; j++) {
+		vp /= 10;
+		vm = (vm + 9) / 10;
 	}
-	return 0;
+	d = (uint64_t)(x >> shift) / pow10[j];
+	rem = (uint64_t)(x >> shift) % pow10[j];
+	twice_rem = (((u128)rem << shift) + (x & mask)) << 1;
+	step = (u128)pow10[j] << shift; /* one candidate apart, in x's units */
+	d += twice_rem > step || (twice_rem == step && (d & 1));
+	d = d < vm ? vm : d > vp ? vp : d;
+	k -= j; /* >= 1: no integer is inside the interval of a non-integral v */
+	split = pow10[k < 19 ? k : 19]; /* d < 10^18: 10^19 splits it like 10^k */
+	p = jsonw_u64(end, d % split, k);
+	*--p = '.';
+	p = jsonw_u64(p, d / split, 1);
+	if (v < 0)
+		*--p = '-';
+	buf_append(out, p, (size_t)(end - p));
+	return 1;
 }
 
 void

@@ -3,6 +3,8 @@
  * mark stack and a memo, building data only (pickle_value.c), then prints
  * the result (pickle_emit.c). It never imports, calls or constructs
  * anything: GLOBAL, REDUCE, NEWOBJ, BUILD and friends produce descriptions.
+ * The common record shape skips the tree (pickle_fast.c); whatever that
+ * path does not take runs here from the start.
  *
  * Hostile input: every length read from the wire is checked against what is
  * left of the payload before it is used, the stack, marks and memo have
@@ -49,70 +51,10 @@ pickle_error_name(enum pickle_error err)
 	return pickle_error_names[err];
 }
 
-enum pickle_error
-pk_fail(struct pk *pk, enum pickle_error err, const char *detail)
-{
-	pk->detail = detail;
-	return err;
-}
-
 static enum pickle_error
 pk_oom(struct pk *pk)
 {
 	return pk_fail(pk, PICKLE_ERR_TOO_BIG, "out of memory for values");
-}
-
-/* ---- reading the input ---- */
-
-static enum pickle_error
-pk_take(struct pk *pk, size_t n, const uint8_t **p)
-{
-	if (n > pk->len - pk->pos)
-		return pk_fail(pk, PICKLE_ERR_TRUNCATED, "argument runs past the end");
-	*p = pk->data + pk->pos;
-	pk->pos += n;
-	return PICKLE_OK;
-}
-
-static uint64_t
-pk_le(const uint8_t *p, size_t n)
-{
-	uint64_t v = 0;
-
-	for (size_t k = n; k-- > 0;)
-		v = v << 8 | p[k];
-	return v;
-}
-
-/* A little-endian length of lensize bytes, then that many bytes. */
-static enum pickle_error
-pk_take_counted(struct pk *pk, size_t lensize, const uint8_t **p, size_t *n)
-{
-	const uint8_t *lp;
-	uint64_t v;
-
-	if (pk_take(pk, lensize, &lp) != PICKLE_OK)
-		return PICKLE_ERR_TRUNCATED;
-	v = pk_le(lp, lensize);
-	if (v > pk->len - pk->pos)
-		return pk_fail(pk, PICKLE_ERR_TRUNCATED, "claimed length beyond the payload");
-	*n = (size_t)v;
-	return pk_take(pk, *n, p);
-}
-
-/* A text argument up to (not including) its newline. */
-static enum pickle_error
-pk_line(struct pk *pk, const uint8_t **p, size_t *n)
-{
-	const uint8_t *s = pk->data + pk->pos;
-	const uint8_t *nl = memchr(s, '\n', pk->len - pk->pos);
-
-	if (nl == NULL)
-		return pk_fail(pk, PICKLE_ERR_TRUNCATED, "text argument without newline");
-	*p = s;
-	*n = (size_t)(nl - s);
-	pk->pos += *n + 1;
-	return PICKLE_OK;
 }
 
 /* ---- the stacks ---- */
@@ -373,7 +315,7 @@ pk_new_scalar(struct pk *pk, enum pk_type type, const void *value, uint32_t *res
 	return PICKLE_OK;
 }
 
-/* BININT (signed), BININT1, BININT2 (unsigned), little-endian. */
+/* BININT, BININT1, BININT2 */
 static enum pickle_error
 pk_op_binint(struct pk *pk, size_t size)
 {
@@ -384,44 +326,41 @@ pk_op_binint(struct pk *pk, size_t size)
 
 	if (pk_take(pk, size, &p) != PICKLE_OK)
 		return PICKLE_ERR_TRUNCATED;
-	v = (int64_t)pk_le(p, size);
-	if (size == 4)
-		v = (int32_t)(uint32_t)v;
+	v = pk_binint(p, size);
 	if ((err = pk_new_scalar(pk, PK_INT, &v, &idx)) != PICKLE_OK)
 		return err;
 	return pk_push(pk, idx);
 }
 
-/* INT and LONG text; INT's "01"/"00" are protocol 0-1 True and False. */
+/* INT and LONG text */
 static enum pickle_error
 pk_op_int_text(struct pk *pk, int is_long)
 {
 	const uint8_t *p;
 	size_t n;
+	uint32_t idx;
+	enum pickle_error err;
 
 	if (pk_line(pk, &p, &n) != PICKLE_OK)
 		return PICKLE_ERR_TRUNCATED;
-	if (!is_long && n == 2 && p[0] == '0' && (p[1] == '0' || p[1] == '1'))
-		return pk_push(pk, p[1] == '1' ? PK_TRUE_IDX : PK_FALSE_IDX);
-	if (is_long && n > 0 && p[n - 1] == 'L')
-		n--;
-	return pk_push_built(pk, pk_int_text, p, n);
+	if ((err = pk_int_text(pk, p, n, is_long, &idx)) != PICKLE_OK)
+		return err;
+	return pk_push(pk, idx);
 }
 
-/* BINFLOAT: 8 bytes, big-endian IEEE 754. */
+/* BINFLOAT */
 static enum pickle_error
 pk_op_binfloat(struct pk *pk)
 {
 	const uint8_t *p;
 	uint32_t idx;
-	uint64_t bits = 0;
+	double d;
 	enum pickle_error err;
 
 	if (pk_take(pk, 8, &p) != PICKLE_OK)
 		return PICKLE_ERR_TRUNCATED;
-	for (int k = 0; k < 8; k++)
-		bits = bits << 8 | p[k];
-	if ((err = pk_new_scalar(pk, PK_FLOAT, &bits, &idx)) != PICKLE_OK)
+	d = pk_binfloat(p);
+	if ((err = pk_new_scalar(pk, PK_FLOAT, &d, &idx)) != PICKLE_OK)
 		return err;
 	return pk_push(pk, idx);
 }
@@ -732,8 +671,9 @@ pk_constants(struct pk *pk)
 		(void)pk_new(pk, fixed[i]); /* fits the inline block */
 }
 
+/* The general decoder: any pickle, through the value tree. */
 enum pickle_error
-pickle_to_json(const uint8_t *data, size_t len, struct buf *out, const char **detail)
+pk_general(const uint8_t *data, size_t len, struct buf *out, const char **detail)
 {
 	struct pk_node nodes[PK_INLINE_NODES];
 	struct pk_cell cells[PK_INLINE_CELLS];
@@ -768,6 +708,16 @@ pickle_to_json(const uint8_t *data, size_t len, struct buf *out, const char **de
 	if (detail != NULL)
 		*detail = err == PICKLE_OK ? "ok" : pk.detail;
 	return err;
+}
+
+enum pickle_error
+pickle_to_json(const uint8_t *data, size_t len, struct buf *out, const char **detail)
+{
+	if (pk_fast(data, len, out) == -1)
+		return pk_general(data, len, out, detail);
+	if (detail != NULL)
+		*detail = "ok";
+	return PICKLE_OK;
 }
 
 int

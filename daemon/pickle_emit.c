@@ -267,13 +267,10 @@ pk_emit_nested(struct pk *pk, struct pk_node *node, struct buf *out, int depth)
 	return err;
 }
 
+/* A value that is not a container; the fast path prints with it too. */
 enum pickle_error
-pk_emit(struct pk *pk, uint32_t idx, struct buf *out, int depth)
+pk_emit_scalar(struct pk *pk, const struct pk_node *node, struct buf *out)
 {
-	struct pk_node *node = PK_NODE(pk, idx);
-
-	if (out->len - pk->out_start > LC_PICKLE_MAX_OUTPUT)
-		return pk_fail(pk, PICKLE_ERR_TOO_BIG, "output over the per-record limit");
 	switch (node->type) {
 	case PK_NONE:
 	case PK_TRUE:
@@ -291,10 +288,19 @@ pk_emit(struct pk *pk, uint32_t idx, struct buf *out, int depth)
 		return PICKLE_OK;
 	case PK_STR:
 		return pk_emit_str(pk, node, out);
-	case PK_BYTES:
-	case PK_BYTEARRAY:
-		return pk_emit_bytes(pk, node, out);
 	default:
-		return pk_emit_nested(pk, node, out, depth);
+		return pk_emit_bytes(pk, node, out);
 	}
+}
+
+enum pickle_error
+pk_emit(struct pk *pk, uint32_t idx, struct buf *out, int depth)
+{
+	struct pk_node *node = PK_NODE(pk, idx);
+
+	if (out->len - pk->out_start > LC_PICKLE_MAX_OUTPUT)
+		return pk_fail(pk, PICKLE_ERR_TOO_BIG, "output over the per-record limit");
+	if (node->type >= PK_LIST)
+		return pk_emit_nested(pk, node, out, depth);
+	return pk_emit_scalar(pk, node, out);
 }

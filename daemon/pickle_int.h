@@ -1,5 +1,6 @@
 /*
- * Internal to the pickle decoder (pickle.c runs the opcodes, pickle_value.c
+ * Internal to the pickle decoder (pickle_fast.c streams the common record
+ * shape straight to JSON; otherwise pickle.c runs the opcodes, pickle_value.c
  * holds the value tree and the few known constructor calls, pickle_emit.c
  * prints the tree as JSON). Not for other modules.
  *
@@ -14,6 +15,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "pickle.h"
 
@@ -93,11 +95,106 @@ struct pk {
 	const char *detail;
 };
 
+/* What an INT or LONG literal holds (pk_int_literal). */
+struct pk_int {
+	int64_t v;             /* PK_INT */
+	const uint8_t *digits; /* PK_BIGINT: its decimal digits, no sign */
+	size_t ndigits;
+	int neg;
+};
+
 #define PK_NODE(pk, idx) (&((struct pk_node *)(pk)->nodes.p)[idx])
 #define PK_CELL(pk, idx) (&((struct pk_cell *)(pk)->cells.p)[idx])
 
 /* pickle.c */
-enum pickle_error pk_fail(struct pk *pk, enum pickle_error err, const char *detail);
+enum pickle_error pk_general(const uint8_t *data, size_t len, struct buf *out,
+    const char **detail);
+
+/* pickle_fast.c */
+int pk_fast(const uint8_t *data, size_t len, struct buf *out);
+
+/* ---- errors and reading the input (inline: they run per opcode) ---- */
+
+static inline enum pickle_error
+pk_fail(struct pk *pk, enum pickle_error err, const char *detail)
+{
+	pk->detail = detail;
+	return err;
+}
+
+/* n bytes, little-endian (lengths, BININT*, memo keys). */
+static inline uint64_t
+pk_le(const uint8_t *p, size_t n)
+{
+	uint64_t v = 0;
+
+	for (size_t k = n; k-- > 0;)
+		v = v << 8 | p[k];
+	return v;
+}
+
+/* BININT (signed), BININT1, BININT2 (unsigned). */
+static inline int64_t
+pk_binint(const uint8_t *p, size_t n)
+{
+	uint64_t v = pk_le(p, n);
+
+	return n == 4 ? (int32_t)(uint32_t)v : (int64_t)v;
+}
+
+/* BINFLOAT: big-endian IEEE 754. */
+static inline double
+pk_binfloat(const uint8_t *p)
+{
+	uint64_t bits = 0;
+	double d;
+
+	for (int k = 0; k < 8; k++)
+		bits = bits << 8 | p[k];
+	memcpy(&d, &bits, sizeof(d));
+	return d;
+}
+
+static inline enum pickle_error
+pk_take(struct pk *pk, size_t n, const uint8_t **p)
+{
+	if (n > pk->len - pk->pos)
+		return pk_fail(pk, PICKLE_ERR_TRUNCATED, "argument runs past the end");
+	*p = pk->data + pk->pos;
+	pk->pos += n;
+	return PICKLE_OK;
+}
+
+/* A little-endian length of lensize bytes, then that many bytes. */
+static inline enum pickle_error
+pk_take_counted(struct pk *pk, size_t lensize, const uint8_t **p, size_t *n)
+{
+	const uint8_t *lp;
+	uint64_t v;
+
+	if (pk_take(pk, lensize, &lp) != PICKLE_OK)
+		return PICKLE_ERR_TRUNCATED;
+	v = pk_le(lp, lensize);
+	if (v > pk->len - pk->pos)
+		return pk_fail(pk, PICKLE_ERR_TRUNCATED, "claimed length beyond the payload");
+	*n = (size_t)v;
+	return pk_take(pk, *n, p);
+}
+
+/* A text argument up to (not including) its newline. */
+static inline enum pickle_error
+pk_line(struct pk *pk, const uint8_t **p, size_t *n)
+{
+	const uint8_t *s = pk->data + pk->pos;
+	const uint8_t *nl = memchr(s, '\n', pk->len - pk->pos);
+
+	if (nl == NULL)
+		return pk_fail(pk, PICKLE_ERR_TRUNCATED, "text argument without newline");
+	*p = s;
+	*n = (size_t)(nl - s);
+	pk->pos += *n + 1;
+	return PICKLE_OK;
+}
 
 /* pickle_value.c */
 void pk_vec_init(struct pk_vec *v, void *storage, uint32_t cap, uint32_t size, uint32_t max);
@@ -109,7 +206,10 @@ const uint8_t *pk_bytes(const struct pk *pk, const struct pk_node *node);
 enum pickle_error pk_reduce(struct pk *pk, uint32_t func, uint32_t args, uint32_t *result);
 enum pickle_error pk_call(struct pk *pk, uint32_t func, uint32_t args, uint32_t kwargs,
     uint32_t *result);
-enum pickle_error pk_int_text(struct pk *pk, const uint8_t *s, size_t n, uint32_t *result);
+int pk_int_literal(const uint8_t *s, size_t n, int is_long, struct pk_int *lit);
+enum pickle_error pk_int_text(struct pk *pk, const uint8_t *s, size_t n, int is_long,
+    uint32_t *result);
+int64_t pk_int_le_small(const uint8_t *s, size_t n);
 enum pickle_error pk_int_le(struct pk *pk, const uint8_t *s, size_t n, uint32_t *result);
 enum pickle_error pk_float_text(struct pk *pk, const uint8_t *s, size_t n, uint32_t *result);
 const char *pk_module_alias(const uint8_t *s, size_t n, size_t *alias_len);
@@ -121,5 +221,6 @@ enum pickle_error pk_py2_literal(struct pk *pk, const uint8_t *s, size_t n, uint
 
 /* pickle_emit.c */
 enum pickle_error pk_emit(struct pk *pk, uint32_t idx, struct buf *out, int depth);
+enum pickle_error pk_emit_scalar(struct pk *pk, const struct pk_node *node, struct buf *out);
 
 #endif

@@ -353,36 +353,68 @@ pk_bigint_node(struct pk *pk, int neg, int scratch, size_t off, size_t len, uint
 }
 
 /*
- * Decimal integer text of INT, LONG (its 'L' already cut) and the like: an
- * optional sign and digits, no leading zeros (C's strtol would read those
- * as octal). Numbers beyond 64 bits keep their digits from the input.
+ * The text of INT or LONG: PK_TRUE or PK_FALSE for INT's "01"/"00"
+ * (protocol 0-1 booleans), PK_INT (lit->v) or PK_BIGINT (lit->digits, beyond
+ * 64 bits), -1 if malformed. LONG may end in 'L'. Decimal with an optional
+ * sign and no leading zeros (C's strtol would read those as octal).
  */
-enum pickle_error
-pk_int_text(struct pk *pk, const uint8_t *s, size_t n, uint32_t *result)
+int
+pk_int_literal(const uint8_t *s, size_t n, int is_long, struct pk_int *lit)
 {
-	size_t i = 0, digits;
+	size_t i = 0;
 	uint64_t u = 0;
-	int neg = 0;
 
+	if (!is_long && n == 2 && s[0] == '0' && (s[1] == '0' || s[1] == '1'))
+		return s[1] == '1' ? PK_TRUE : PK_FALSE;
+	if (is_long && n > 0 && s[n - 1] == 'L')
+		n--;
+	lit->neg = 0;
 	if (n > 0 && (s[0] == '-' || s[0] == '+')) {
-		neg = s[0] == '-';
+		lit->neg = s[0] == '-';
 		i = 1;
 	}
-	digits = n - i;
-	if (digits == 0 || (s[i] == '0' && digits > 1))
-		return pk_fail(pk, PICKLE_ERR_VALUE, "malformed integer literal");
+	lit->digits = s + i;
+	lit->ndigits = n - i;
+	if (lit->ndigits == 0 || (s[i] == '0' && lit->ndigits > 1))
+		return -1;
 	for (size_t k = i; k < n; k++)
 		if (s[k] < '0' || s[k] > '9')
-			return pk_fail(pk, PICKLE_ERR_VALUE, "malformed integer literal");
-	if (digits > 19)
-		return pk_bigint_node(pk, neg, 0, (size_t)(s + i - pk->data), digits, result);
+			return -1;
+	if (lit->ndigits > 19)
+		return PK_BIGINT;
 	for (size_t k = i; k < n; k++)
 		u = u * 10 + (uint64_t)(s[k] - '0');
-	if (u > (uint64_t)INT64_MAX + (uint64_t)neg)
-		return pk_bigint_node(pk, neg, 0, (size_t)(s + i - pk->data), digits, result);
-	if (neg)
-		return pk_int_node(pk, u == (uint64_t)INT64_MAX + 1 ? INT64_MIN : -(int64_t)u, result);
-	return pk_int_node(pk, (int64_t)u, result);
+	if (u > (uint64_t)INT64_MAX + (uint64_t)lit->neg)
+		return PK_BIGINT;
+	if (lit->neg)
+		lit->v = u == (uint64_t)INT64_MAX + 1 ? INT64_MIN : -(int64_t)u;
+	else
+		lit->v = (int64_t)u;
+	return PK_INT;
+}
+
+/* INT and LONG text as a node; numbers beyond 64 bits keep their digits
+ * from the input. */
+enum pickle_error
+pk_int_text(struct pk *pk, const uint8_t *s, size_t n, int is_long, uint32_t *result)
+{
+	struct pk_int lit;
+
+	switch (pk_int_literal(s, n, is_long, &lit)) {
+	case PK_TRUE:
+		*result = PK_TRUE_IDX;
+		return PICKLE_OK;
+	case PK_FALSE:
+		*result = PK_FALSE_IDX;
+		return PICKLE_OK;
+	case PK_INT:
+		return pk_int_node(pk, lit.v, result);
+	case PK_BIGINT:
+		return pk_bigint_node(pk, lit.neg, 0, (size_t)(lit.digits - pk->data), lit.ndigits,
+		    result);
+	default:
+		return pk_fail(pk, PICKLE_ERR_VALUE, "malformed integer literal");
+	}
 }
 
 /* Divide the little-endian 32-bit words w[0..*nw) by 10^9 in place; return
@@ -422,6 +454,21 @@ pk_magnitude(const uint8_t *s, size_t n, int neg, uint32_t *w)
 	return nw;
 }
 
+/* LONG1/LONG4 of at most 8 bytes: two's-complement little-endian. */
+int64_t
+pk_int_le_small(const uint8_t *s, size_t n)
+{
+	uint64_t u = n > 0 && (s[n - 1] & 0x80) ? UINT64_MAX : 0;
+	int64_t v;
+
+	for (size_t k = 0; k < n; k++) {
+		u &= ~((uint64_t)0xff << (8 * k));
+		u |= (uint64_t)s[k] << (8 * k);
+	}
+	memcpy(&v, &u, sizeof(v));
+	return v;
+}
+
 /* LONG1/LONG4: two's-complement little-endian bytes, to exact decimal. The
  * conversion is quadratic, so sizes are capped per number and per record. */
 enum pickle_error
@@ -433,17 +480,8 @@ pk_int_le(struct pk *pk, const uint8_t *s, size_t n, uint32_t *result)
 	size_t nw;
 	uint8_t *dst;
 
-	if (n <= 8) {
-		uint64_t u = neg ? UINT64_MAX : 0;
-		int64_t v;
-
-		for (size_t k = 0; k < n; k++) {
-			u &= ~((uint64_t)0xff << (8 * k));
-			u |= (uint64_t)s[k] << (8 * k);
-		}
-		memcpy(&v, &u, sizeof(v));
-		return pk_int_node(pk, v, result);
-	}
+	if (n <= 8)
+		return pk_int_node(pk, pk_int_le_small(s, n), result);
 	if (n > LC_PICKLE_MAX_LONG_BYTES || n > pk->long_budget)
 		return pk_fail(pk, PICKLE_ERR_TOO_BIG, "integer too large");
 	pk->long_budget -= n;

@@ -2,7 +2,10 @@
  * Decode throughput of a typical SocketHandler record (Python 3.11 LogRecord
  * pickled with protocol 1, as makePickle sends it), single-threaded:
  *
- *   bench_pickle [seconds]      prints records/s and MB/s of input
+ *   bench_pickle [seconds [frames]]   prints records/s and MB/s of input
+ *
+ * frames is a file of 4-byte big-endian length + pickle frames (bench.py's
+ * payloads-pickle.bin): the records are then decoded in turn, a realistic mix.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,6 +50,42 @@ static const uint8_t bench_record[] = {
 	0x00, 0x70, 0x72, 0x6f, 0x63, 0x65, 0x73, 0x73, 0x71, 0x1d, 0x4d, 0xd2, 0x04, 0x75, 0x2e,
 };
 
+struct bench_frame {
+	const uint8_t *data;
+	size_t len;
+};
+
+/* Split a whole frames file into its frames; the count, or 0 if malformed. */
+static size_t
+bench_load(const char *path, uint8_t **file, struct bench_frame **frames)
+{
+	FILE *f = fopen(path, "rb");
+	long size = 0;
+	size_t n = 0, got = 0;
+
+	if (f != NULL && fseek(f, 0, SEEK_END) == 0 && (size = ftell(f)) > 0 &&
+	    fseek(f, 0, SEEK_SET) == 0 && (*file = malloc((size_t)size)) != NULL)
+		got = fread(*file, 1, (size_t)size, f);
+	if (f != NULL)
+		fclose(f);
+	if (size <= 0 || got != (size_t)size ||
+	    (*frames = malloc((size_t)size / 4 * sizeof(**frames))) == NULL)
+		return 0;
+	for (size_t off = 0; off < (size_t)size; n++) {
+		const uint8_t *h = *file + off;
+		size_t len;
+
+		if ((size_t)size - off < 4)
+			return 0;
+		len = (size_t)h[0] << 24 | (size_t)h[1] << 16 | (size_t)h[2] << 8 | h[3];
+		if (len > (size_t)size - off - 4)
+			return 0;
+		(*frames)[n] = (struct bench_frame){h + 4, len};
+		off += 4 + len;
+	}
+	return n;
+}
+
 static double
 bench_now(void)
 {
@@ -60,27 +99,42 @@ int
 main(int argc, char **argv)
 {
 	double seconds = argc > 1 ? atof(argv[1]) : 2.0, start, elapsed;
-	size_t len = sizeof(bench_record);
+	struct bench_frame one = {bench_record, sizeof(bench_record)}, *frames = &one;
+	size_t nframes = 1, bytes = 0;
+	uint8_t *file = NULL;
 	unsigned long n = 0;
 	struct buf out;
 	const char *detail;
 
-	buf_init(&out);
-	if (pickle_to_json(bench_record, len, &out, &detail) != PICKLE_OK) {
-		fprintf(stderr, "bench_pickle: sample record rejected: %s\n", detail);
+	if (argc > 2 && (nframes = bench_load(argv[2], &file, &frames)) == 0) {
+		fprintf(stderr, "bench_pickle: %s: not a frames file\n", argv[2]);
 		return 1;
+	}
+	buf_init(&out);
+	for (size_t i = 0; i < nframes; i++) {
+		buf_truncate(&out, 0);
+		if (pickle_to_json(frames[i].data, frames[i].len, &out, &detail) != PICKLE_OK) {
+			fprintf(stderr, "bench_pickle: record %zu rejected: %s\n", i, detail);
+			return 1;
+		}
 	}
 	printf("%.*s\n", (int)out.len, out.data);
 	start = bench_now();
 	do {
 		for (int i = 0; i < 1000; i++, n++) {
+			const struct bench_frame *fr = &frames[n % nframes];
+
 			buf_truncate(&out, 0);
-			pickle_to_json(bench_record, len, &out, NULL);
+			pickle_to_json(fr->data, fr->len, &out, NULL);
+			bytes += fr->len;
 		}
 		elapsed = bench_now() - start;
 	} while (elapsed < seconds);
-	printf("pickle_to_json: %.0f records/s, %.1f MB/s of pickle (%zu-byte record)\n",
-	    (double)n / elapsed, (double)n * (double)len / elapsed / 1e6, len);
+	printf("pickle_to_json: %.0f records/s, %.1f MB/s of pickle (%zu records, %.0f bytes each)\n",
+	    (double)n / elapsed, (double)bytes / elapsed / 1e6, nframes, (double)bytes / (double)n);
 	buf_free(&out);
+	free(file);
+	if (frames != &one)
+		free(frames);
 	return 0;
 }

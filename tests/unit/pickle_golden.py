@@ -15,7 +15,8 @@ _codecs.encode) stay real, and describe() applies the $-descriptions of
 docs/protocol.md. Byte equality checks key order, int vs float, float repr,
 escapes, and the \\udXXX form of lone surrogates at once.
 
-Also checks that hostile pickles are rejected with the expected reason.
+Also checks random doubles against Python's repr(), and that hostile pickles
+are rejected with the expected reason.
 """
 import base64
 import datetime
@@ -26,6 +27,7 @@ import json
 import logging
 import math
 import pickle
+import random
 import struct
 import subprocess
 import sys
@@ -267,6 +269,30 @@ HOSTILE = [
 ]
 
 
+def float_cases(count=30000):
+    """Random doubles, 50 to a record: every bit pattern, and values shaped
+    like created, msecs and relativeCreated at every scale, across the
+    switches between fixed and exponent form (1e-4, 1e16); then the edges:
+    those switches, powers of two (a narrower interval below), a tie."""
+    rng = random.Random(1)
+    values = []
+    edges = [2.0 ** e for e in range(-20, 60)] + [1005369574750092.25, 0.3, 2.0 ** 51 + 0.5]
+    for x in (1e-4, 1e-3, 0.1, 1.0, 1e15, 1e16):
+        edges += [math.nextafter(x, 0.0), x, math.nextafter(x, math.inf)]
+    for i in range(count):
+        if i % 3 == 0:
+            values.append(struct.unpack("<d", struct.pack("<Q", rng.getrandbits(64)))[0])
+        elif i % 3 == 1:
+            values.append(round(rng.uniform(1e9, 2e9), rng.randint(0, 7)))
+        else:
+            values.append(rng.random() * 10.0 ** rng.randint(-9, 18))
+    values += edges + [-x for x in edges]
+    for i in range(0, len(values), 50):
+        payload = pickle.dumps({"f%d" % k: v for k, v in enumerate(values[i:i + 50])},
+                               1 + i // 50 % 4)
+        yield "floats %d-%d" % (i, i + 49), payload, expected_line(payload)
+
+
 def write_corpus(directory):
     """Seed corpus for fuzz_pickle: real records of every protocol, plus the
     hostile cases (run: pickle_golden.py --corpus tests/fuzz/corpus/pickle)."""
@@ -293,6 +319,7 @@ def main():
             payload = make_pickle(record, proto)
             cases.append(("%s/%s proto %d" % (record.msg, record.getMessage()[:30], proto),
                           payload, expected_line(payload)))
+    cases.extend(float_cases())
     for payload, reason in HOSTILE:
         cases.append(("hostile %r" % payload[:40], payload, "ERROR " + reason))
     frames = b"".join(struct.pack(">L", len(p)) + p for _, p, _ in cases)

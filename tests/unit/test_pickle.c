@@ -2,7 +2,8 @@
  * The pickle decoder: opcodes of every protocol, the $-descriptions, and
  * rejection of hostile input with the right reason. The golden test
  * (pickle_golden.py) covers real CPython output of protocols 0-5; these pin
- * single opcodes and edge cases, and the fuzzer's finds (test_fuzz_*).
+ * single opcodes and edge cases, the fast path's hand-over to the general
+ * decoder (test_fast_*), and the fuzzer's finds (test_fuzz_*).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,6 +16,7 @@
 
 #include "limits.h"
 #include "pickle.h"
+#include "pickle_int.h"
 
 #define P(lit) (const uint8_t *)(lit), sizeof(lit) - 1
 
@@ -344,6 +346,169 @@ test_fuzz_lone_surrogate_output(void **state)
 	    "{\"fs\":\"caf\\udce9\",\"pair\":\"\\ud83d\\ude00\"}");
 }
 
+/* The fast path takes it, and prints exactly what the general decoder does. */
+static void
+expect_fast(const uint8_t *data, size_t len, const char *want)
+{
+	struct buf fast, general;
+	const char *detail;
+
+	buf_init(&fast);
+	buf_init(&general);
+	buf_puts(&fast, "p");
+	assert_int_equal(pk_fast(data, len, &fast), 0);
+	assert_int_equal(pk_general(data, len, &general, &detail), PICKLE_OK);
+	assert_int_equal(fast.len, 1 + strlen(want));
+	assert_memory_equal(fast.data, "p", 1);
+	assert_memory_equal(fast.data + 1, want, strlen(want));
+	assert_memory_equal(fast.data + 1, general.data, general.len);
+	buf_free(&fast);
+	buf_free(&general);
+	expect_json(data, len, want);
+}
+
+/* The fast path gives it up, leaving the output as it was. */
+static void
+expect_fallback(const uint8_t *data, size_t len)
+{
+	struct buf out;
+
+	buf_init(&out);
+	buf_puts(&out, "p");
+	assert_int_equal(pk_fast(data, len, &out), -1);
+	assert_int_equal(out.len, 1);
+	buf_free(&out);
+}
+
+/* SocketHandler's shape in protocols 1 and 4, every scalar it may hold. */
+static void
+test_fast_scalars(void **state)
+{
+	(void)state;
+	expect_fast(P("}q\x00(X\x01\x00\x00\x00sq\x01X\x03\x00\x00\x00" "a\"\nq\x02"
+		      "X\x01\x00\x00\x00nNX\x01\x00\x00\x00tI01\nX\x01\x00\x00\x00" "fI00\n"
+		      "X\x01\x00\x00\x00iI-7\nX\x01\x00\x00\x00lL-123456789012345678901234567890L\n"
+		      "X\x01\x00\x00\x00kK\xffX\x01\x00\x00\x00mM\xff\xffX\x01\x00\x00\x00jJ\xfe\xff\xff\xff"
+		      "X\x01\x00\x00\x00gG@*\x1c\xbd\xc0\x00\x00\x00u."),
+	    "{\"s\":\"a\\\"\\n\",\"n\":null,\"t\":true,\"f\":false,\"i\":-7,"
+	    "\"l\":-123456789012345678901234567890,\"k\":255,\"m\":65535,\"j\":-2,"
+	    "\"g\":13.056135177612305}");
+	expect_fast(P("\x80\x04\x95\x1e\x00\x00\x00\x00\x00\x00\x00}\x94(\x8c\x01" "a\x94\x88"
+		      "\x8c\x01" "b\x94\x89\x8c\x01" "c\x94\x8a\x08\x00\x00\x00\x00\x00\x00\x00\x80"
+		      "\x8c\x01" "d\x94\x8d\x02\x00\x00\x00\x00\x00\x00\x00\xc3\xa9u."),
+	    "{\"a\":true,\"b\":false,\"c\":-9223372036854775808,\"d\":\"\xc3\xa9\"}");
+	/* SETITEM, and SETITEMS with nothing between the MARK and it. */
+	expect_fast(P("}X\x01\x00\x00\x00" "aNs(uX\x01\x00\x00\x00" "bK\x01s."),
+	    "{\"a\":null,\"b\":1}");
+}
+
+/* Memo GETs of strings and scalars are printed again, as keys or values;
+ * MEMOIZE numbers its keys the way the general decoder does. */
+static void
+test_fast_memo(void **state)
+{
+	(void)state;
+	expect_fast(P("}q\x00(X\x01\x00\x00\x00" "aq\x01X\x03\x00\x00\x00\xed\xb3\xa9q\x02"
+		      "h\x02h\x01X\x01\x00\x00\x00nG?\xf8\x00\x00\x00\x00\x00\x00q\x03"
+		      "X\x01\x00\x00\x00mh\x03X\x01\x00\x00\x00rq\x01j\x01\x00\x00\x00u."),
+	    "{\"a\":\"\\udce9\",\"\\udce9\":\"a\",\"n\":1.5,\"m\":1.5,\"r\":\"r\"}");
+	expect_fast(P("\x80\x04}\x94(\x8c\x01" "a\x94\x8c\x01" "b\x94h\x02h\x01u."),
+	    "{\"a\":\"b\",\"b\":\"a\"}");
+	/* A scalar as a key, the dict itself, keys beyond what is tracked:
+	 * the general decoder's business. */
+	expect_fallback(P("}(X\x01\x00\x00\x00" "aK\x05q\x01h\x01X\x01\x00\x00\x00" "bu."));
+	expect_json(P("}(X\x01\x00\x00\x00" "aK\x05q\x01h\x01X\x01\x00\x00\x00" "bu."),
+	    "{\"a\":5,\"5\":\"b\"}");
+	expect_fallback(P("}q\x00X\x01\x00\x00\x00" "dh\x00s."));
+	expect_json(P("}q\x00X\x01\x00\x00\x00" "dh\x00s."), "{\"d\":{\"$recursion\":true}}");
+	expect_fallback(P("}(X\x01\x00\x00\x00" "ar\x00\x10\x00\x00h\x00u."));
+	expect_json(P("}(X\x01\x00\x00\x00" "ar\x00\x10\x00\x00j\x00\x10\x00\x00u."),
+	    "{\"a\":\"a\"}");
+}
+
+/* Anything beyond string keys and scalar values goes to the general
+ * decoder, from the start. */
+static void
+test_fast_fallbacks(void **state)
+{
+	(void)state;
+	expect_fallback(P("}(X\x01\x00\x00\x00" "a]u."));               /* a list */
+	expect_json(P("}(X\x01\x00\x00\x00" "a]u."), "{\"a\":[]}");
+	expect_fallback(P("}(K\x01K\x02u."));                            /* an int key */
+	expect_json(P("}(K\x01K\x02u."), "{\"1\":2}");
+	expect_fallback(P("(dVa\nI1\ns."));                               /* protocol 0 */
+	expect_json(P("(dVa\nI1\ns."), "{\"a\":1}");
+	expect_fallback(P("}X\x01\x00\x00\x00" "aC\x01\x00s."));          /* bytes */
+	expect_fallback(P("}(X\x01\x00\x00\x00" "a\x8a\x09\x00\x00\x00\x00\x00\x00\x00\x80\x00u."));
+}
+
+/* Errors are the general decoder's, reason and detail alike, even when
+ * the fast path met them first. */
+static void
+test_fast_errors(void **state)
+{
+	static const struct {
+		const char *data;
+		size_t len;
+		enum pickle_error err;
+	} cases[] = {
+	    {"}(X\x05\x00\x00\x00" "ab", 9, PICKLE_ERR_TRUNCATED},
+	    {"}(X\x01\x00\x00\x00\xffNu.", 11, PICKLE_ERR_UTF8},
+	    {"}(X\x01\x00\x00\x00" "aNu.x", 12, PICKLE_ERR_TRAILING},
+	    {"}(X\x01\x00\x00\x00" "aI0x\nu.", 14, PICKLE_ERR_VALUE},
+	    {"}X\x01\x00\x00\x00" "aNNs.", 11, PICKLE_ERR_STACK},
+	    {"}(X\x01\x00\x00\x00" "aNs.", 11, PICKLE_ERR_STACK},
+	    {"}(X\x01\x00\x00\x00" "aN.", 10, PICKLE_ERR_STACK},
+	    {"}(X\x01\x00\x00\x00" "ah\x07u.", 12, PICKLE_ERR_MEMO},
+	    {"(q\x00}.", 5, PICKLE_ERR_STACK},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const uint8_t *data = (const uint8_t *)cases[i].data;
+		const char *want, *got;
+		struct buf out;
+
+		expect_fallback(data, cases[i].len);
+		expect_error(data, cases[i].len, cases[i].err);
+		buf_init(&out);
+		assert_int_equal(pk_general(data, cases[i].len, &out, &want), cases[i].err);
+		assert_int_equal(pickle_to_json(data, cases[i].len, &out, &got), cases[i].err);
+		assert_string_equal(got, want);
+		buf_free(&out);
+	}
+}
+
+/* A memoized string printed again and again stops at the output limit, in
+ * the fast path too. */
+static void
+test_fast_output_limit(void **state)
+{
+	size_t n = LC_PICKLE_MAX_OUTPUT / 4, len = 0;
+	uint8_t *p = malloc(n + 64);
+
+	(void)state;
+	memcpy(p, "}(X\x01\x00\x00\x00kX", 9);
+	len = 9;
+	p[len++] = (uint8_t)n;
+	p[len++] = (uint8_t)(n >> 8);
+	p[len++] = (uint8_t)(n >> 16);
+	p[len++] = 0;
+	memset(p + len, 'a', n);
+	len += n;
+	memcpy(p + len, "q\x00", 2);
+	len += 2;
+	for (int i = 0; i < 5; i++) {
+		memcpy(p + len, "h\x00h\x00", 4);
+		len += 4;
+	}
+	memcpy(p + len, "u.", 2);
+	len += 2;
+	expect_fallback(p, len);
+	expect_error(p, len, PICKLE_ERR_TOO_BIG);
+	free(p);
+}
+
 static void
 test_sniff(void **state)
 {
@@ -388,6 +553,11 @@ main(void)
 	    cmocka_unit_test(test_stack_limit),
 	    cmocka_unit_test(test_shared_reference_bomb),
 	    cmocka_unit_test(test_fuzz_lone_surrogate_output),
+	    cmocka_unit_test(test_fast_scalars),
+	    cmocka_unit_test(test_fast_memo),
+	    cmocka_unit_test(test_fast_fallbacks),
+	    cmocka_unit_test(test_fast_errors),
+	    cmocka_unit_test(test_fast_output_limit),
 	    cmocka_unit_test(test_sniff),
 	    cmocka_unit_test(test_error_names),
 	};
