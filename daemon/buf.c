@@ -24,7 +24,7 @@ buf_free(struct buf *b)
 }
 
 void
-buf_reserve(struct buf *b, size_t extra)
+buf_grow(struct buf *b, size_t extra)
 {
 	size_t need, cap;
 
@@ -38,23 +38,6 @@ buf_reserve(struct buf *b, size_t extra)
 		cap = cap > SIZE_MAX / 2 ? need : cap * 2;
 	b->data = xrealloc(b->data, cap);
 	b->cap = cap;
-}
-
-void
-buf_append(struct buf *b, const void *data, size_t len)
-{
-	if (len == 0)
-		return;
-	buf_reserve(b, len);
-	memcpy(b->data + b->len, data, len);
-	b->len += len;
-}
-
-void
-buf_putc(struct buf *b, char c)
-{
-	buf_reserve(b, 1);
-	b->data[b->len++] = c;
 }
 
 void

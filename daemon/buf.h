@@ -7,6 +7,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 struct buf {
 	char *data;
@@ -16,9 +17,34 @@ struct buf {
 
 void buf_init(struct buf *b);
 void buf_free(struct buf *b);
-void buf_reserve(struct buf *b, size_t extra);
-void buf_append(struct buf *b, const void *data, size_t len);
-void buf_putc(struct buf *b, char c);
+/* Make room for `extra` more bytes (the slow path of buf_reserve). */
+void buf_grow(struct buf *b, size_t extra);
+
+/* Inline: every record's bytes pass through these. */
+static inline void
+buf_reserve(struct buf *b, size_t extra)
+{
+	if (extra > b->cap - b->len)
+		buf_grow(b, extra);
+}
+
+static inline void
+buf_append(struct buf *b, const void *data, size_t len)
+{
+	if (len == 0)
+		return;
+	buf_reserve(b, len);
+	memcpy(b->data + b->len, data, len);
+	b->len += len;
+}
+
+static inline void
+buf_putc(struct buf *b, char c)
+{
+	buf_reserve(b, 1);
+	b->data[b->len++] = c;
+}
+
 void buf_puts(struct buf *b, const char *s);
 void buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void buf_truncate(struct buf *b, size_t len);
