@@ -108,7 +108,7 @@ batch_peer_index(struct batch *b, const void *peer_key, const char *peer)
 }
 
 static void
-batch_new_rec(struct batch *b, const void *peer_key, const char *peer, uint32_t len)
+batch_new_rec(struct batch *b, const void *peer_key, const char *peer, size_t off, uint32_t len)
 {
 	struct batch_rec *r;
 
@@ -117,7 +117,7 @@ batch_new_rec(struct batch *b, const void *peer_key, const char *peer, uint32_t 
 		b->recs = xreallocarray(b->recs, b->caprecs, sizeof(*b->recs));
 	}
 	r = &b->recs[b->nrecs++];
-	r->off = (uint32_t)b->in.len;
+	r->off = (uint32_t)off;
 	r->len = len;
 	r->peer = batch_peer_index(b, peer_key, peer);
 }
@@ -125,7 +125,17 @@ batch_new_rec(struct batch *b, const void *peer_key, const char *peer, uint32_t 
 void
 batch_add(struct batch *b, const void *peer_key, const char *peer, const void *data, uint32_t len)
 {
-	batch_new_rec(b, peer_key, peer, len);
+	batch_new_rec(b, peer_key, peer, b->in.len, len);
 	buf_append(&b->in, data, len);
 	buf_putc(&b->in, '\n'); /* the spare byte */
+}
+
+void
+batch_add_in_place(struct batch *b, const void *peer_key, const char *peer,
+    const uint8_t *payload, uint32_t len)
+{
+	size_t off = (size_t)(payload - (const uint8_t *)b->in.data);
+
+	batch_new_rec(b, peer_key, peer, off, len);
+	b->in.len = off + len + 1;
 }

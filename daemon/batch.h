@@ -56,6 +56,11 @@ void batch_pool_drain(void);
 void batch_add(struct batch *b, const void *peer_key, const char *peer, const void *data,
     uint32_t len);
 
+/* Take a payload read straight into in: it lies at or after in.len, and the
+ * byte after it is free for its line's '\n'. in.len moves past both. */
+void batch_add_in_place(struct batch *b, const void *peer_key, const char *peer,
+    const uint8_t *payload, uint32_t len);
+
 static inline const uint8_t *
 batch_payload(const struct batch *b, const struct batch_rec *r)
 {

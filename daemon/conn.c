@@ -77,12 +77,23 @@ conn_resume(struct conn *c)
 		event_add(c->ev, c->env->idle_timeout ? &idle : NULL);
 }
 
+/* A record framed from the loop's scratch buffer: copied into the batch. */
 static void
 conn_sink(void *arg, const uint8_t *payload, uint32_t len)
 {
 	struct conn *c = arg;
 
 	intake_record(c->env->intake, c, c->peer, payload, len);
+	c->records++;
+}
+
+/* A record framed where it was read, in the open batch. */
+static void
+conn_sink_in_place(void *arg, const uint8_t *payload, uint32_t len)
+{
+	struct conn *c = arg;
+
+	intake_record_in_place(c->env->intake, c, c->peer, payload, len);
 	c->records++;
 }
 
@@ -132,11 +143,10 @@ conn_close(struct conn *c, const char *reason)
 
 /* Frame what has been read; returns -1 if the connection was closed. */
 static int
-conn_frame(struct conn *c, const uint8_t *data, size_t len)
+conn_frame(struct conn *c, const uint8_t *data, size_t len, framing_sink sink)
 {
 	uint64_t before = c->records;
-	struct framing_result r =
-	    framer_feed(&c->framer, data, len, c->env->max_record, conn_sink, c);
+	struct framing_result r = framer_feed(&c->framer, data, len, c->env->max_record, sink, c);
 
 	if (c->records != before)
 		c->last_record = time(NULL);
@@ -160,29 +170,66 @@ conn_frame(struct conn *c, const uint8_t *data, size_t len)
 	return 0;
 }
 
+static size_t
+conn_count(struct conn *c, ssize_t n)
+{
+	c->bytes += (uint64_t)n;
+	STATS_ADD(bytes_in, (uint64_t)n);
+	return (size_t)n;
+}
+
 /*
- * Read once (or, for the stop, until the socket is empty) into the loop's
- * scratch buffer and frame it from there: one read(2) per call, and each
- * payload copied once, into its batch. Only the loop thread reads, so one
- * buffer serves every connection. Returns 1 on EOF, -1 on error (errno) or
- * if the connection was closed, 0 otherwise.
+ * One read(2), straight into the open batch behind the start of a frame
+ * left by the last read, so that complete frames are framed where they lie
+ * and never copied by the loop. A frame too long to carry from read to read
+ * is assembled in the framer instead, from the loop's scratch buffer (only
+ * the loop thread reads, so one buffer serves every connection), reading no
+ * further than its end. Returns what read(2) returned, or -1 with c->closed
+ * set if a broken frame closed the connection.
  */
+static ssize_t
+conn_read_once(struct conn *c)
+{
+	static uint8_t scratch[LC_READ_BUDGET];
+	const uint8_t *carry;
+	size_t ncarry = framer_pending(&c->framer, &carry), room;
+	uint8_t *buf;
+	ssize_t n;
+
+	if (ncarry > LC_READ_CARRY_MAX) {
+		room = framer_missing(&c->framer);
+		n = read(c->fd, scratch, room < sizeof(scratch) ? room : sizeof(scratch));
+		if (n > 0 && conn_frame(c, scratch, conn_count(c, n), conn_sink) == -1)
+			return -1;
+		return n;
+	}
+	buf = intake_read_space(c->env->intake, ncarry, &room);
+	if ((n = read(c->fd, buf + ncarry, room)) <= 0)
+		return n;
+	conn_count(c, n);
+	if (ncarry > 0) {
+		memcpy(buf, carry, ncarry);
+		framer_discard(&c->framer);
+	}
+	if (conn_frame(c, buf, ncarry + (size_t)n, conn_sink_in_place) == -1)
+		return -1;
+	return n;
+}
+
+/* Read once (or, for the stop, until the socket is empty). Returns 1 on EOF,
+ * -1 on error (errno) or if the connection was closed, 0 otherwise. */
 static int
 conn_read(struct conn *c, int until_empty)
 {
-	static uint8_t scratch[LC_READ_BUDGET];
-
 	do {
-		ssize_t n = read(c->fd, scratch, sizeof(scratch));
+		ssize_t n = conn_read_once(c);
 
+		if (c->closed)
+			return -1;
 		if (n == 0)
 			return 1;
 		if (n < 0)
 			return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ? 0 : -1;
-		c->bytes += (uint64_t)n;
-		STATS_ADD(bytes_in, (uint64_t)n);
-		if (conn_frame(c, scratch, (size_t)n) == -1)
-			return -1;
 	} while (until_empty);
 	return 0;
 }

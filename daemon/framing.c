@@ -20,6 +20,15 @@ framer_free(struct framer *f)
 	buf_free(&f->pending);
 }
 
+size_t
+framer_missing(const struct framer *f)
+{
+	if (f->pending.len < LC_FRAME_HEADER)
+		return 0;
+	return LC_FRAME_HEADER + (size_t)framing_length((const uint8_t *)f->pending.data) -
+	    f->pending.len;
+}
+
 /* Move up to `want` bytes from the input into the pending frame. */
 static void
 framer_take(struct framer *f, const uint8_t **data, size_t *len, size_t want)

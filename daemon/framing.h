@@ -47,6 +47,17 @@ framer_pending(const struct framer *f, const uint8_t **data)
 	return f->pending.len;
 }
 
+/* Forget the incomplete frame (the caller has taken its bytes). */
+static inline void
+framer_discard(struct framer *f)
+{
+	f->pending.len = 0;
+}
+
+/* Bytes still missing from the incomplete frame, or 0 while its header is
+ * incomplete too (or there is none). */
+size_t framer_missing(const struct framer *f);
+
 /* Decode a frame header (4 bytes, big-endian). */
 uint32_t framing_length(const uint8_t hdr[4]);
 

@@ -87,13 +87,10 @@ intake_flush(struct intake *in)
 	intake_check_limit(in);
 }
 
-/* The batch to append to; submitted first if the next record would not fit. */
+/* The open batch, opened if there is none. */
 static struct batch *
-intake_batch(struct intake *in, uint32_t len)
+intake_open(struct intake *in)
 {
-	if (in->open != NULL &&
-	    (in->open->in.len + len > LC_BATCH_BYTES || in->open->nrecs >= LC_BATCH_RECORDS))
-		intake_flush(in);
 	if (in->open == NULL) {
 		/* A short wait gathers what quiet clients send into one batch:
 		 * every batch costs a worker wake-up and a write(). */
@@ -105,11 +102,44 @@ intake_batch(struct intake *in, uint32_t len)
 	return in->open;
 }
 
+/* The batch to append to; submitted first if the next record would not fit. */
+static struct batch *
+intake_batch(struct intake *in, uint32_t len)
+{
+	if (in->open != NULL &&
+	    (in->open->in.len + len > LC_BATCH_BYTES || in->open->nrecs >= LC_BATCH_RECORDS))
+		intake_flush(in);
+	return intake_open(in);
+}
+
 void
 intake_record(struct intake *in, const void *source, const char *peer, const void *data,
     uint32_t len)
 {
 	batch_add(intake_batch(in, len), source, peer, data, len);
+}
+
+uint8_t *
+intake_read_space(struct intake *in, size_t carry, size_t *room)
+{
+	struct batch *b = in->open;
+	size_t used;
+
+	if (b != NULL && (b->in.len + carry + 1 + LC_READ_MIN > LC_BATCH_BYTES ||
+	    b->nrecs >= LC_BATCH_RECORDS))
+		intake_flush(in);
+	b = intake_open(in);
+	used = b->in.len + carry + 1;
+	*room = LC_BATCH_BYTES - used < LC_READ_BUDGET ? LC_BATCH_BYTES - used : LC_READ_BUDGET;
+	buf_reserve(&b->in, carry + *room + 1);
+	return (uint8_t *)b->in.data + b->in.len;
+}
+
+void
+intake_record_in_place(struct intake *in, const void *source, const char *peer,
+    const uint8_t *payload, uint32_t len)
+{
+	batch_add_in_place(in->open, source, peer, payload, len);
 }
 
 void

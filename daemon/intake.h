@@ -28,6 +28,15 @@ void intake_free(struct intake *in);
 void intake_record(struct intake *in, const void *source, const char *peer, const void *data,
     uint32_t len);
 
+/* Reading straight into the open batch: the space for `carry` bytes (the
+ * start of a frame from an earlier read, which the caller copies there) and
+ * then up to *room bytes to read, at least LC_READ_MIN. The open batch is
+ * submitted first if it has less room. Records found there are taken with
+ * intake_record_in_place, before any other intake call. */
+uint8_t *intake_read_space(struct intake *in, size_t carry, size_t *room);
+void intake_record_in_place(struct intake *in, const void *source, const char *peer,
+    const uint8_t *payload, uint32_t len);
+
 /* A frame the loop rejects (empty, oversize, incomplete, a bad datagram):
  * `size` is what its header announced, data the bytes that did arrive.
  * Goes to the dead-letter file, in order with the records around it. */

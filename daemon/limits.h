@@ -35,6 +35,13 @@
  * Each read costs a callback and TCP's window bookkeeping: 256 KiB took a
  * quarter off the loop thread's CPU for one fast client (against 64 KiB). */
 #define LC_READ_BUDGET (256u * 1024u)
+/* Reads go straight into the open batch. A batch with less room than this
+ * left is submitted before the next read. */
+#define LC_READ_MIN (16u * 1024u)
+/* The start of a frame left by one read is copied ahead of the next read, if
+ * it is at most this long; a longer frame is assembled in its framer, so a
+ * large frame sent in small pieces is not copied again for every piece. */
+#define LC_READ_CARRY_MAX (16u * 1024u)
 
 /* Batches: submitted when full, or this long after their first record. */
 #define LC_FLUSH_DELAY_US 2000

@@ -15,8 +15,6 @@
 #include "output.h"
 #include "tmpdir.h"
 
-static char tmpdir[64];
-
 static void
 path_in_tmp(char *dst, size_t dstsz, const char *name)
 {
@@ -133,22 +131,6 @@ test_write_error_reports_errno(void **state)
 	output_close(out);
 }
 
-static int
-setup(void **state)
-{
-	(void)state;
-	if (tmpdir_create(tmpdir, sizeof(tmpdir), "output") == -1)
-		return -1;
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	(void)state;
-	return tmpdir_remove(tmpdir);
-}
-
 int
 main(void)
 {
@@ -160,5 +142,5 @@ main(void)
 		cmocka_unit_test(test_write_error_reports_errno),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, tmpdir_setup, tmpdir_teardown);
 }

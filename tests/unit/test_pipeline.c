@@ -16,7 +16,6 @@
 
 #include <cmocka.h>
 #include <event2/event.h>
-#include <event2/thread.h>
 
 #include "batch.h"
 #include "output.h"
@@ -24,8 +23,6 @@
 #include "tmpdir.h"
 
 #define WAIT_LIMIT_MS 60000
-
-static char tmpdir[64];
 
 static void
 no_progress(void *arg)
@@ -159,19 +156,6 @@ test_reopen_between_batches(void **state)
 	event_base_free(base);
 }
 
-static char *
-slurp(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	char *text = calloc(1, 4096);
-
-	assert_non_null(f);
-	assert_non_null(text);
-	assert_true(fread(text, 1, 4095, f) < 4095);
-	fclose(f);
-	return text;
-}
-
 /* JSON lines are written over the payloads until the first record that
  * cannot be (a pickle); the rest are copied out. Either way the lines keep
  * the records' order, and a rejected payload reaches the dead letters
@@ -216,31 +200,17 @@ test_lines_in_place_and_copied_keep_order(void **state)
 	assert_int_equal(pipeline_lines(p), 6);
 	assert_int_equal(pipeline_inflight(p), 0);
 	output_close(pipeline_finish(p));
-	lines = slurp(path);
+	lines = tmpdir_slurp(path, NULL);
+	assert_non_null(lines);
 	assert_string_equal(lines, "{\"n\":1}\n{\"n\":2}\n{\"n\":4}\n{\"n\":5}\n{\"n\":6}\n{\"n\":8}\n");
-	dead = slurp(dead_path);
+	dead = tmpdir_slurp(dead_path, NULL);
+	assert_non_null(dead);
 	/* base64 of '{"n": 3' and of 'xyz' */
 	assert_non_null(strstr(dead, "\"payload_base64\":\"eyJuIjogMw==\""));
 	assert_non_null(strstr(dead, "\"payload_base64\":\"eHl6\""));
 	free(lines);
 	free(dead);
 	event_base_free(base);
-}
-
-static int
-setup(void **state)
-{
-	(void)state;
-	if (tmpdir_create(tmpdir, sizeof(tmpdir), "pipeline") == -1)
-		return -1;
-	return evthread_use_pthreads();
-}
-
-static int
-teardown(void **state)
-{
-	(void)state;
-	return tmpdir_remove(tmpdir);
 }
 
 int
@@ -252,5 +222,5 @@ main(void)
 		cmocka_unit_test(test_lines_in_place_and_copied_keep_order),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, tmpdir_setup_threaded, tmpdir_teardown);
 }
