@@ -1,8 +1,9 @@
 /*
  * One TCP client. Reads at most LC_READ_BUDGET bytes per callback (so one
- * flooding client cannot starve the others), frames what it has read into
- * the intake, and closes itself on EOF, errors or a broken frame, with one
- * log line saying why and how many records it delivered.
+ * flooding client cannot starve the others) straight into the intake's open
+ * batch, frames the records there, and closes itself on EOF, errors or a
+ * broken frame, with one log line saying why and how many records it
+ * delivered.
  */
 #ifndef LC_CONN_H
 #define LC_CONN_H
