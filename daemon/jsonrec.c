@@ -242,6 +242,36 @@ jsonrec_scan(const uint8_t *p, size_t len, int *compact, const char **reason)
 	return expect == EXPECT_END ? 0 : -1;
 }
 
+/*
+ * Most records are one flat, compact object: {"key":scalar,...}. This checks
+ * that shape in one straight pass, with no state machine or nesting stack.
+ * 1 if the record is such an object and valid; 0 if it is anything else
+ * (nested, spaced or invalid), which jsonrec_scan then judges, so every
+ * rejection and its reason come from one place.
+ */
+static int
+jsonrec_scan_flat(const uint8_t *p, size_t len)
+{
+	const char *unused;
+	size_t i = 1;
+
+	if (len < 2 || p[0] != '{')
+		return 0;
+	if (p[1] == '}')
+		return len == 2;
+	for (;;) {
+		if (p[i] != '"' || (i = jsonrec_scan_string(p, len, i, &unused)) == 0)
+			return 0;
+		if (i + 1 >= len || p[i] != ':' || p[i + 1] == '{' || p[i + 1] == '[' ||
+		    (i = jsonrec_scan_scalar(p, len, i + 1, &unused)) == 0 || i >= len)
+			return 0;
+		if (p[i] != ',')
+			return p[i] == '}' && i + 1 == len;
+		if (++i >= len)
+			return 0;
+	}
+}
+
 /* Copy checked JSON to dst without its insignificant whitespace, text between
  * whitespace in one piece. Every byte is written at or before the place it
  * is read from, so dst may be p itself or lie before it. Returns the length. */
@@ -270,10 +300,10 @@ int
 jsonrec_line_at(const uint8_t *data, size_t len, uint8_t *dst, size_t *linelen,
     const char **reason)
 {
-	int compact;
+	int compact = 1;
 	size_t n = len;
 
-	if (jsonrec_scan(data, len, &compact, reason) == -1)
+	if (!jsonrec_scan_flat(data, len) && jsonrec_scan(data, len, &compact, reason) == -1)
 		return -1;
 	if (!compact)
 		n = jsonrec_compact(data, len, dst);

@@ -5,7 +5,9 @@
  * is more lenient than we are, so only this direction is checked, and it
  * refuses lone surrogate escapes, which RFC 8259 allows.) Written in place
  * over the payload, as the workers do, the line is the same, and a rejected
- * payload is left as it was.
+ * payload is left as it was. With a space appended (which takes the general
+ * scanner instead of the one for flat compact objects) the verdict and the
+ * line are the same.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -17,6 +19,27 @@
 #include "utf8.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static void
+check_spaced(const uint8_t *data, size_t size, const struct buf *line, int accepted)
+{
+	uint8_t *spaced = malloc(size + 1);
+	struct buf out;
+	const char *reason = NULL;
+	int ok;
+
+	if (spaced == NULL)
+		abort();
+	memcpy(spaced, data, size);
+	spaced[size] = ' ';
+	buf_init(&out);
+	ok = jsonrec_to_line(spaced, size + 1, &out, &reason) == 0;
+	if (ok != accepted ||
+	    (ok && (out.len != line->len || memcmp(out.data, line->data, out.len) != 0)))
+		abort();
+	buf_free(&out);
+	free(spaced);
+}
 
 /* The line written over the payload itself, which lies `gap` bytes after
  * where the line starts (the spare bytes of earlier payloads in a batch). */
@@ -65,10 +88,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    again.len != out.len || memcmp(again.data, out.data, out.len) != 0)
 			abort();
 		check_in_place(data, size, &out, 1);
+		check_spaced(data, size, &out, 1);
 	} else if (reason == NULL) {
 		abort();
 	} else {
 		check_in_place(data, size, &out, 0);
+		check_spaced(data, size, &out, 0);
 	}
 	buf_free(&out);
 	buf_free(&again);
