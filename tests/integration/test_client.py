@@ -55,6 +55,26 @@ def stopped_records(daemon):
     return records
 
 
+def spawn_client(port, *args):
+    """A client in its own process group, so that its workers can be frozen
+    together (see stop_daemon_under)."""
+    return subprocess.Popen(client_args(port, *args), stdin=subprocess.DEVNULL,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            start_new_session=True)
+
+
+def stop_daemon_under(proc, daemon):
+    """Stop the daemon while the client's processes are frozen. A record a
+    client writes between the daemon's last read and its close is counted
+    as sent yet lost (docs: logcatcher-client(1)); frozen, they cannot, so
+    sent and written must agree exactly. Returns the daemon's records."""
+    os.killpg(proc.pid, signal.SIGSTOP)
+    try:
+        return stopped_records(daemon)
+    finally:
+        os.killpg(proc.pid, signal.SIGCONT)
+
+
 def check_sort_run(fmt):
     workers, workload = 3, 4
     with lctest.Daemon() as d:
@@ -110,12 +130,10 @@ def test_daemon_restart():
     try:
         first.start()
         port = first.port
-        proc = subprocess.Popen(
-            client_args(port, "--workers", "2", "--workload", "1000000", "--min-items", "9",
-                        "--max-items", "9", "--buffer", "200"),
-            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        proc = spawn_client(port, "--workers", "2", "--workload", "1000000", "--min-items", "9",
+                            "--max-items", "9", "--buffer", "200")
         first.wait_lines(100)
-        lines_first = len(stopped_records(first))
+        lines_first = len(stop_daemon_under(proc, first))
         second = lctest.Daemon(listen=("127.0.0.1:%d" % port,), workdir=first.workdir,
                                output=os.path.join(first.workdir, "second.jsonl"))
         second.start()
@@ -143,13 +161,11 @@ def test_daemon_gone_for_good():
     """With the daemon gone, --retry-max bounds the wait; drops are reported
     and make the exit status 1."""
     with lctest.Daemon() as d:
-        proc = subprocess.Popen(
-            client_args(d.port, "--workers", "1", "--workload", "1000000", "--min-items",
-                        "9", "--max-items", "9", "--retry-max", "1", "--buffer", "50"),
-            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        proc = spawn_client(d.port, "--workers", "1", "--workload", "1000000", "--min-items",
+                            "9", "--max-items", "9", "--retry-max", "1", "--buffer", "50")
         try:
             d.wait_lines(50)
-            lines = len(stopped_records(d))
+            lines = len(stop_daemon_under(proc, d))
             start = time.monotonic()
             out, err = proc.communicate(timeout=TIMEOUT)
         finally:
