@@ -110,7 +110,8 @@ jsonw_string_escaped(struct buf *out, const uint8_t *s, size_t len)
 }
 
 /* Write the decimal digits of u (at least minlen of them, zero-padded) so
- * they end at end, two at a time; returns where they start. */
+ * they end at end, two at a time, four per 64-bit division; returns where
+ * they start. */
 static char *
 jsonw_u64(char *end, uint64_t u, int minlen)
 {
@@ -121,8 +122,16 @@ jsonw_u64(char *end, uint64_t u, int minlen)
 				    "8081828384858687888990919293949596979899";
 	char *p = end;
 
-	for (; u >= 100; u /= 100)
+	for (; u >= 10000; u /= 10000) {
+		uint32_t q = (uint32_t)(u % 10000);
+
+		memcpy(p -= 2, pairs + q % 100 * 2, 2);
+		memcpy(p -= 2, pairs + q / 100 * 2, 2);
+	}
+	if (u >= 100) {
 		memcpy(p -= 2, pairs + u % 100 * 2, 2);
+		u /= 100;
+	}
 	if (u >= 10)
 		memcpy(p -= 2, pairs + u * 2, 2);
 	else
@@ -222,9 +231,9 @@ jsonw_double_fixed(struct buf *out, double v)
 	shift = 2 - e;                /* lo, hi, x are in units of 2^(e - 2) */
 	k = 16 - jsonw_floor_log10_pow2(e + 52);
 	scale = (u128)pow10[k / 2] * pow10[k - k / 2];
-	lo = (((u128)m << 2) - (m == (uint64_t)1 << 52 ? 1 : 2)) * scale;
-	hi = (((u128)m << 2) + 2) * scale;
 	x = ((u128)m << 2) * scale;
+	lo = x - (m == (uint64_t)1 << 52 ? scale : scale << 1);
+	hi = x + (scale << 1);
 	mask = ((u128)1 << shift) - 1;
 	/* An odd mantissa does not own its interval's ends (ties go to even). */
 	vm = (uint64_t)(lo >> shift) + ((lo & mask) != 0 || (m & 1));

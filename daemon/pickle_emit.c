@@ -18,9 +18,6 @@
 
 #define PK_PUTS(out, lit) buf_append((out), (lit), sizeof(lit) - 1)
 
-/* PK_NONE, PK_TRUE, PK_FALSE; as keys json.dumps quotes the same words. */
-static const char *const pk_const_names[] = {"null", "true", "false"};
-
 static void
 pk_emit_bigint(const struct pk *pk, const struct pk_node *node, struct buf *out)
 {
@@ -178,7 +175,7 @@ pk_emit_key(struct pk *pk, uint32_t key, struct buf *out, int depth)
 	}
 	buf_putc(out, '"');
 	if (node->type <= PK_FALSE)
-		buf_puts(out, pk_const_names[node->type]);
+		pk_emit_const(node->type, out); /* as keys json.dumps quotes the same words */
 	else if (node->type == PK_INT)
 		jsonw_int(out, node->u.i);
 	else if (node->type == PK_BIGINT)
@@ -275,7 +272,7 @@ pk_emit_scalar(struct pk *pk, const struct pk_node *node, struct buf *out)
 	case PK_NONE:
 	case PK_TRUE:
 	case PK_FALSE:
-		buf_puts(out, pk_const_names[node->type]);
+		pk_emit_const(node->type, out);
 		return PICKLE_OK;
 	case PK_INT:
 		jsonw_int(out, node->u.i);

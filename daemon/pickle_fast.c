@@ -7,7 +7,8 @@
  * does not handle, anything the general decoder would refuse) it gives up,
  * its output is rolled back and the general decoder runs from the start.
  * So every error, and its reason, comes from one place; values are printed
- * by the general decoder's own writers (pk_emit_scalar, jsonw_string).
+ * by the general decoder's own writers (jsonw_*, pk_emit_const,
+ * pk_emit_scalar).
  *
  * The stack it models is the dict and the values pushed above it since the
  * MARK or the last SETITEM: their parity tells a key from a value, which is
@@ -50,15 +51,17 @@ struct pk_fast {
 };
 
 /* Before a value is pushed: whether it keeps the shape (room on the stack,
- * a key must be a string, the output limit holds); then its separator. */
+ * a key must be a string); then its separator. The output limit is checked
+ * before keys only, which keeps the output within a pair of it (pk_fast_stop
+ * makes the check exact). */
 static inline int
 pk_fast_begin(struct pk_fast *f, enum pk_fast_kind kind)
 {
 	struct buf *out = f->out;
 	int key = f->pending % 2 == 0;
 
-	if (f->pending >= f->limit || (key && kind != PK_FAST_STR) ||
-	    out->len - f->start > LC_PICKLE_MAX_OUTPUT)
+	if (f->pending >= f->limit ||
+	    (key && (kind != PK_FAST_STR || out->len - f->start > LC_PICKLE_MAX_OUTPUT)))
 		return -1;
 	if (out->len == out->cap)
 		buf_reserve(out, 1);
@@ -72,7 +75,17 @@ pk_fast_begin(struct pk_fast *f, enum pk_fast_kind kind)
 	return 0;
 }
 
-/* Numbers, None and booleans. */
+/* None and booleans. */
+static int
+pk_fast_const(struct pk_fast *f, enum pk_type type)
+{
+	if (pk_fast_begin(f, PK_FAST_SCALAR) == -1)
+		return -1;
+	pk_emit_const(type, f->out);
+	return 0;
+}
+
+/* Any other scalar. */
 static int
 pk_fast_push(struct pk_fast *f, const struct pk_node *node)
 {
@@ -82,12 +95,14 @@ pk_fast_push(struct pk_fast *f, const struct pk_node *node)
 	return 0;
 }
 
+/* Ints, and floats below: printed by the writers pk_emit_scalar would call. */
 static int
-pk_fast_push_int(struct pk_fast *f, int64_t v)
+pk_fast_int(struct pk_fast *f, int64_t v)
 {
-	struct pk_node node = {.type = PK_INT, .u.i = v};
-
-	return pk_fast_push(f, &node);
+	if (pk_fast_begin(f, PK_FAST_SCALAR) == -1)
+		return -1;
+	jsonw_int(f->out, v);
+	return 0;
 }
 
 /* BINUNICODE, SHORT_BINUNICODE, BINUNICODE8: the most common value, so
@@ -118,10 +133,10 @@ pk_fast_int_text(struct pk_fast *f, int is_long)
 	if (pk_line(&f->pk, &p, &n) != PICKLE_OK ||
 	    (type = pk_int_literal(p, n, is_long, &lit)) == -1)
 		return -1;
+	if (type == PK_INT)
+		return pk_fast_int(f, lit.v);
 	node.type = (uint8_t)type;
-	if (type == PK_INT) {
-		node.u.i = lit.v;
-	} else if (type == PK_BIGINT) {
+	if (type == PK_BIGINT) {
 		node.flags = lit.neg ? PK_F_NEG : 0;
 		node.u.s.off = (uint32_t)(lit.digits - f->pk.data);
 		node.u.s.len = (uint32_t)lit.ndigits;
@@ -137,7 +152,7 @@ pk_fast_binint(struct pk_fast *f, size_t size)
 
 	if (pk_take(&f->pk, size, &p) != PICKLE_OK)
 		return -1;
-	return pk_fast_push_int(f, pk_binint(p, size));
+	return pk_fast_int(f, pk_binint(p, size));
 }
 
 /* LONG1 of up to 8 bytes; longer ones need the general path's arithmetic. */
@@ -149,24 +164,23 @@ pk_fast_long1(struct pk_fast *f)
 
 	if (pk_take_counted(&f->pk, 1, &p, &n) != PICKLE_OK || n > 8)
 		return -1;
-	return pk_fast_push_int(f, pk_int_le_small(p, n));
+	return pk_fast_int(f, pk_int_le_small(p, n));
 }
 
 static int
 pk_fast_binfloat(struct pk_fast *f)
 {
-	struct pk_node node = {.type = PK_FLOAT};
 	const uint8_t *p;
 
-	if (pk_take(&f->pk, 8, &p) != PICKLE_OK)
+	if (pk_take(&f->pk, 8, &p) != PICKLE_OK || pk_fast_begin(f, PK_FAST_SCALAR) == -1)
 		return -1;
-	node.u.d = pk_binfloat(p);
-	return pk_fast_push(f, &node);
+	jsonw_double(f->out, pk_binfloat(p));
+	return 0;
 }
 
 /* BINPUT, LONG_BINPUT (size 1, 4) or MEMOIZE (0): remember the top value,
  * which is the last text written, if it is not the dict. */
-static int
+static inline int
 pk_fast_put(struct pk_fast *f, size_t size)
 {
 	struct pk_fast_span top = f->top;
@@ -263,11 +277,14 @@ pk_fast_proto_frame(struct pk_fast *f, int frame)
 	return (frame ? pk_le(p, 8) <= f->pk.len - f->pk.pos : p[0] <= 5) ? 0 : -1;
 }
 
-/* STOP: the dict alone, nothing after it. Returns 1: done. */
+/* STOP: the dict alone, nothing after it. Returns 1: done. The general
+ * decoder checks the output limit before each value; output only grows, so
+ * its check before the last value (f->top) is the one that counts. */
 static int
 pk_fast_stop(struct pk_fast *f)
 {
-	if (f->limit != PK_FAST_PAIR || f->pending != 0 || f->pk.pos != f->pk.len)
+	if (f->limit != PK_FAST_PAIR || f->pending != 0 || f->pk.pos != f->pk.len ||
+	    f->top.off > LC_PICKLE_MAX_OUTPUT)
 		return -1;
 	buf_putc(f->out, '}');
 	return 1;
@@ -277,9 +294,6 @@ pk_fast_stop(struct pk_fast *f)
 static int
 pk_fast_step(struct pk_fast *f, uint8_t op)
 {
-	static const struct pk_node none = {.type = PK_NONE}, yes = {.type = PK_TRUE},
-	    no = {.type = PK_FALSE};
-
 	switch (op) {
 	case '}':                                        /* EMPTY_DICT */
 	case '(':                                        /* MARK */
@@ -288,9 +302,9 @@ pk_fast_step(struct pk_fast *f, uint8_t op)
 	case 'X': return pk_fast_str(f, 4);              /* BINUNICODE */
 	case 0x8c: return pk_fast_str(f, 1);             /* SHORT_BINUNICODE */
 	case 0x8d: return pk_fast_str(f, 8);             /* BINUNICODE8 */
-	case 'N': return pk_fast_push(f, &none);         /* NONE */
-	case 0x88: return pk_fast_push(f, &yes);         /* NEWTRUE */
-	case 0x89: return pk_fast_push(f, &no);          /* NEWFALSE */
+	case 'N': return pk_fast_const(f, PK_NONE);      /* NONE */
+	case 0x88: return pk_fast_const(f, PK_TRUE);     /* NEWTRUE */
+	case 0x89: return pk_fast_const(f, PK_FALSE);    /* NEWFALSE */
 	case 'I': return pk_fast_int_text(f, 0);         /* INT */
 	case 'L': return pk_fast_int_text(f, 1);         /* LONG */
 	case 'J': return pk_fast_binint(f, 4);           /* BININT */

@@ -122,15 +122,24 @@ pk_fail(struct pk *pk, enum pickle_error err, const char *detail)
 	return err;
 }
 
-/* n bytes, little-endian (lengths, BININT*, memo keys). */
+/* n bytes, little-endian (lengths, BININT*, memo keys). The usual sizes are
+ * constants once inlined, and then one load each. */
 static inline uint64_t
 pk_le(const uint8_t *p, size_t n)
 {
 	uint64_t v = 0;
 
-	for (size_t k = n; k-- > 0;)
-		v = v << 8 | p[k];
-	return v;
+	switch (n) {
+	case 1:
+		return p[0];
+	case 4:
+		return (uint64_t)p[0] | (uint64_t)p[1] << 8 | (uint64_t)p[2] << 16 |
+		       (uint64_t)p[3] << 24;
+	default:
+		for (size_t k = n; k-- > 0;)
+			v = v << 8 | p[k];
+		return v;
+	}
 }
 
 /* BININT (signed), BININT1, BININT2 (unsigned). */
@@ -222,5 +231,14 @@ enum pickle_error pk_py2_literal(struct pk *pk, const uint8_t *s, size_t n, uint
 /* pickle_emit.c */
 enum pickle_error pk_emit(struct pk *pk, uint32_t idx, struct buf *out, int depth);
 enum pickle_error pk_emit_scalar(struct pk *pk, const struct pk_node *node, struct buf *out);
+
+/* PK_NONE, PK_TRUE or PK_FALSE as JSON (inline: the fast path prints it too). */
+static inline void
+pk_emit_const(uint8_t type, struct buf *out)
+{
+	static const char names[][6] = {"null", "true", "false"};
+
+	buf_append(out, names[type], type == PK_FALSE ? 5 : 4);
+}
 
 #endif

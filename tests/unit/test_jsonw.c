@@ -3,6 +3,7 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <math.h>
 
@@ -32,6 +33,82 @@ test_string_escapes(void **state)
 	check_string("\x01\x1f\x7f", 3, "\"\\u0001\\u001f\x7f\"");
 	check_string("\0", 1, "\"\\u0000\"");
 	check_string("", 0, "\"\"");
+}
+
+/* Every length around the word-at-a-time copy, plain or with a quote at
+ * each place (found after part of the string was copied), after other text. */
+static void
+test_string_every_length(void **state)
+{
+	char in[40], want[96];
+	struct buf b;
+
+	(void)state;
+	for (size_t len = 0; len < sizeof(in); len++) {
+		for (size_t q = 0; q <= len; q++) {
+			size_t k = 0;
+
+			want[k++] = '"';
+			for (size_t i = 0; i < len; i++) {
+				in[i] = i == q ? '"' : (char)('a' + i % 26);
+				if (i == q)
+					want[k++] = '\\';
+				want[k++] = in[i];
+			}
+			want[k++] = '"';
+			buf_init(&b);
+			buf_puts(&b, "keep");
+			assert_int_equal(jsonw_string(&b, (const uint8_t *)in, len), 0);
+			assert_int_equal(b.len, 4 + k);
+			assert_memory_equal(b.data, "keep", 4);
+			assert_memory_equal(b.data + 4, want, k);
+			buf_free(&b);
+		}
+	}
+}
+
+/* The word test flags exactly the bytes that are not plain, wherever they
+ * are in the word. */
+static void
+test_special8_exact(void **state)
+{
+	(void)state;
+	for (int c = 0; c < 256; c++) {
+		for (int at = 0; at < 8; at++) {
+			uint64_t w = 0x6161616161616161u & ~((uint64_t)0xff << at * 8);
+
+			w |= (uint64_t)c << at * 8;
+			assert_int_equal(jsonw_special8(w), !jsonw_plain((uint8_t)c));
+		}
+	}
+}
+
+/* Any byte at any place in strings of every length around the word copy
+ * comes out as the general escaping loop writes it. */
+static void
+test_string_any_byte(void **state)
+{
+	uint8_t in[24];
+	struct buf fast, slow;
+
+	(void)state;
+	memset(in, 'a', sizeof(in));
+	for (size_t len = 1; len <= sizeof(in); len++) {
+		for (size_t at = 0; at < len; at++) {
+			for (int c = 0; c < 256; c++) {
+				in[at] = (uint8_t)c;
+				buf_init(&fast);
+				buf_init(&slow);
+				assert_int_equal(jsonw_string(&fast, in, len),
+				    jsonw_string_escaped(&slow, in, len));
+				assert_int_equal(fast.len, slow.len);
+				assert_memory_equal(fast.data, slow.data, fast.len);
+				buf_free(&fast);
+				buf_free(&slow);
+			}
+			in[at] = 'a';
+		}
+	}
 }
 
 static void
@@ -113,6 +190,33 @@ test_double_nonfinite_null(void **state)
 	check_double(-INFINITY, "null");
 }
 
+/* Each power of ten, one either side of it, and the extremes, as printf
+ * prints them. */
+static void
+test_int(void **state)
+{
+	int64_t cases[4 * 19 + 3] = {0, INT64_MAX, INT64_MIN};
+	size_t n = 3;
+	char want[24];
+	struct buf b;
+
+	(void)state;
+	for (int64_t p = 1; p <= INT64_MAX / 10; p *= 10) {
+		cases[n++] = p * 10 - 1;
+		cases[n++] = p * 10;
+		cases[n++] = p * 10 + 1;
+		cases[n++] = -p * 10 + 1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		snprintf(want, sizeof(want), "%lld", (long long)cases[i]);
+		buf_init(&b);
+		jsonw_int(&b, cases[i]);
+		assert_int_equal(b.len, strlen(want));
+		assert_memory_equal(b.data, want, b.len);
+		buf_free(&b);
+	}
+}
+
 static void
 test_base64(void **state)
 {
@@ -139,11 +243,15 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_string_escapes),
+	    cmocka_unit_test(test_string_every_length),
+	    cmocka_unit_test(test_special8_exact),
+	    cmocka_unit_test(test_string_any_byte),
 	    cmocka_unit_test(test_string_utf8_kept),
 	    cmocka_unit_test(test_string_surrogates_escaped),
 	    cmocka_unit_test(test_string_invalid_utf8_rejected),
 	    cmocka_unit_test(test_double_repr),
 	    cmocka_unit_test(test_double_nonfinite_null),
+	    cmocka_unit_test(test_int),
 	    cmocka_unit_test(test_base64),
 	};
 

@@ -479,6 +479,19 @@ test_fast_errors(void **state)
 	}
 }
 
+/* BINUNICODE of n (< 2^24) bytes c at p + len; returns the new length. */
+static size_t
+put_long_str(uint8_t *p, size_t len, int c, size_t n)
+{
+	p[len++] = 'X';
+	p[len++] = (uint8_t)n;
+	p[len++] = (uint8_t)(n >> 8);
+	p[len++] = (uint8_t)(n >> 16);
+	p[len++] = 0;
+	memset(p + len, c, n);
+	return len + n;
+}
+
 /* A memoized string printed again and again stops at the output limit, in
  * the fast path too. */
 static void
@@ -488,14 +501,8 @@ test_fast_output_limit(void **state)
 	uint8_t *p = malloc(n + 64);
 
 	(void)state;
-	memcpy(p, "}(X\x01\x00\x00\x00kX", 9);
-	len = 9;
-	p[len++] = (uint8_t)n;
-	p[len++] = (uint8_t)(n >> 8);
-	p[len++] = (uint8_t)(n >> 16);
-	p[len++] = 0;
-	memset(p + len, 'a', n);
-	len += n;
+	memcpy(p, "}(X\x01\x00\x00\x00k", 8);
+	len = put_long_str(p, 8, 'a', n);
 	memcpy(p + len, "q\x00", 2);
 	len += 2;
 	for (int i = 0; i < 5; i++) {
@@ -506,6 +513,63 @@ test_fast_output_limit(void **state)
 	len += 2;
 	expect_fallback(p, len);
 	expect_error(p, len, PICKLE_ERR_TOO_BIG);
+	free(p);
+}
+
+/* {"a":"<n a's>","b":null}: the general decoder's last limit check is
+ * before null, after the last key, where the fast path checks no more; it
+ * makes the same decision at STOP. */
+static void
+test_fast_output_limit_last_value(void **state)
+{
+	size_t room = LC_PICKLE_MAX_OUTPUT - 12, len; /* null starts at the limit */
+	uint8_t *p = malloc(room + 64);
+	struct buf fast, general;
+	const char *detail;
+
+	(void)state;
+	for (size_t n = room; n <= room + 1; n++) {
+		memcpy(p, "}(X\x01\x00\x00\x00" "a", 8);
+		len = put_long_str(p, 8, 'a', n);
+		memcpy(p + len, "X\x01\x00\x00\x00" "bNu.", 9);
+		len += 9;
+		if (n > room) {
+			expect_fallback(p, len);
+			expect_error(p, len, PICKLE_ERR_TOO_BIG);
+			continue;
+		}
+		buf_init(&fast);
+		buf_init(&general);
+		assert_int_equal(pk_fast(p, len, &fast), 0);
+		assert_int_equal(pk_general(p, len, &general, &detail), PICKLE_OK);
+		assert_int_equal(fast.len, LC_PICKLE_MAX_OUTPUT + 5);
+		assert_int_equal(fast.len, general.len);
+		assert_memory_equal(fast.data, general.data, fast.len);
+		buf_free(&fast);
+		buf_free(&general);
+	}
+	free(p);
+}
+
+/* Output far over the limit is given up soon after the limit (it is
+ * checked before each key), not at the end of the record. */
+static void
+test_fast_output_bounded(void **state)
+{
+	size_t n = LC_PICKLE_MAX_OUTPUT / 4, len = 2;
+	uint8_t *p = malloc(16 * (n + 5) + 8);
+	struct buf out;
+
+	(void)state;
+	memcpy(p, "}(", 2);
+	for (int i = 0; i < 16; i++)
+		len = put_long_str(p, len, 'a' + i, n);
+	memcpy(p + len, "u.", 2);
+	len += 2;
+	buf_init(&out);
+	assert_int_equal(pk_fast(p, len, &out), -1);
+	assert_true(out.cap <= 2 * LC_PICKLE_MAX_OUTPUT);
+	buf_free(&out);
 	free(p);
 }
 
@@ -558,6 +622,8 @@ main(void)
 	    cmocka_unit_test(test_fast_fallbacks),
 	    cmocka_unit_test(test_fast_errors),
 	    cmocka_unit_test(test_fast_output_limit),
+	    cmocka_unit_test(test_fast_output_limit_last_value),
+	    cmocka_unit_test(test_fast_output_bounded),
 	    cmocka_unit_test(test_sniff),
 	    cmocka_unit_test(test_error_names),
 	};
