@@ -102,9 +102,10 @@ intake_open(struct intake *in)
 	return in->open;
 }
 
-/* The batch to append to; submitted first if the next record would not fit. */
+/* The batch to append `len` more bytes to; submitted first if they would
+ * not fit. */
 static struct batch *
-intake_batch(struct intake *in, uint32_t len)
+intake_batch(struct intake *in, size_t len)
 {
 	if (in->open != NULL &&
 	    (in->open->in.len + len > LC_BATCH_BYTES || in->open->nrecs >= LC_BATCH_RECORDS))
@@ -122,14 +123,9 @@ intake_record(struct intake *in, const void *source, const char *peer, const voi
 uint8_t *
 intake_read_space(struct intake *in, size_t carry, size_t *room)
 {
-	struct batch *b = in->open;
-	size_t used;
+	struct batch *b = intake_batch(in, carry + 1 + LC_READ_MIN);
+	size_t used = b->in.len + carry + 1;
 
-	if (b != NULL && (b->in.len + carry + 1 + LC_READ_MIN > LC_BATCH_BYTES ||
-	    b->nrecs >= LC_BATCH_RECORDS))
-		intake_flush(in);
-	b = intake_open(in);
-	used = b->in.len + carry + 1;
 	*room = LC_BATCH_BYTES - used < LC_READ_BUDGET ? LC_BATCH_BYTES - used : LC_READ_BUDGET;
 	buf_reserve(&b->in, carry + *room + 1);
 	return (uint8_t *)b->in.data + b->in.len;

@@ -3,6 +3,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "jsonw.h" /* the bytes a string holds as they are */
 #include "limits.h"
 #include "utf8.h"
 
@@ -35,27 +36,6 @@ jsonrec_is_hex(uint8_t c)
 	return jsonrec_is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
 }
 
-/* Whether any byte of w is '"', '\\', a control character (< 0x20) or not
- * ASCII (>= 0x80, checked as UTF-8). */
-static int
-jsonrec_has_special(uint64_t w)
-{
-	const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
-	uint64_t quote = w ^ (ones * '"'), backslash = w ^ (ones * '\\');
-
-	/* A byte is zero (or below 0x20) where (x - k) borrows into its high bit. */
-	return ((((quote - ones) & ~quote) | ((backslash - ones) & ~backslash) |
-		    ((w - ones * 0x20) & ~w) | w) &
-		   highs) != 0;
-}
-
-/* A byte that stands for itself inside a string. */
-static int
-jsonrec_is_plain(uint8_t c)
-{
-	return c != '"' && c != '\\' && c >= 0x20 && c < 0x80;
-}
-
 static uint64_t
 jsonrec_load8(const uint8_t *p)
 {
@@ -76,9 +56,9 @@ jsonrec_scan_string(const uint8_t *p, size_t len, size_t i, const char **reason)
 	for (i++;; i++) {
 		size_t n;
 
-		while (len - i >= 8 && !jsonrec_has_special(jsonrec_load8(p + i)))
+		while (len - i >= 8 && !jsonw_special8(jsonrec_load8(p + i)))
 			i += 8;
-		while (i < len && jsonrec_is_plain(p[i]))
+		while (i < len && jsonw_plain(p[i]))
 			i++;
 		if (i >= len || p[i] < 0x20)
 			return 0; /* unterminated, or a raw control character */

@@ -20,7 +20,7 @@ int jsonw_string_escaped(struct buf *out, const uint8_t *s, size_t len);
 static inline int
 jsonw_plain(uint8_t c)
 {
-	return c >= 0x20 && c < 0x80 && c != '"' && c != '\\';
+	return c != '"' && c != '\\' && c >= 0x20 && c < 0x80;
 }
 
 /* Whether any of the 8 bytes in w is not plain. Below 0x80, a subtraction
