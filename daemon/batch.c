@@ -1,6 +1,7 @@
 #include "batch.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,6 +16,37 @@
 static pthread_mutex_t batch_pool_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct batch *batch_pool;
 static size_t batch_pooled;
+static size_t batch_pool_max = SIZE_MAX;
+static _Atomic size_t batch_pool_held; /* bytes; read by the loop unlocked */
+
+size_t
+batch_bytes(const struct batch *b)
+{
+	return sizeof(*b) + b->in.cap + b->out.cap + b->dead.cap +
+	       b->caprecs * sizeof(*b->recs) + b->cappeers * sizeof(*b->peers);
+}
+
+void
+batch_pool_limit(size_t bytes)
+{
+	pthread_mutex_lock(&batch_pool_lock);
+	batch_pool_max = bytes;
+	pthread_mutex_unlock(&batch_pool_lock);
+}
+
+size_t
+batch_pool_bytes(void)
+{
+	return atomic_load_explicit(&batch_pool_held, memory_order_relaxed);
+}
+
+/* A batch that once held a big record keeps no more than a usual one. */
+static void
+batch_trim(struct buf *b)
+{
+	if (b->cap > LC_BATCH_TRIM)
+		buf_free(b);
+}
 
 static void
 batch_release(struct batch *b)
@@ -37,6 +69,7 @@ batch_new(void)
 	if (b != NULL) {
 		batch_pool = b->next;
 		batch_pooled--;
+		atomic_fetch_sub(&batch_pool_held, batch_bytes(b));
 	}
 	pthread_mutex_unlock(&batch_pool_lock);
 	if (b != NULL) {
@@ -64,13 +97,25 @@ batch_new(void)
 void
 batch_free(struct batch *b)
 {
+	size_t bytes;
+
 	if (b == NULL)
 		return;
+	batch_trim(&b->in);
+	batch_trim(&b->out);
+	batch_trim(&b->dead);
+	if (b->caprecs > 2 * LC_BATCH_RECORDS) {
+		free(b->recs);
+		b->recs = NULL;
+		b->caprecs = 0;
+	}
+	bytes = batch_bytes(b);
 	pthread_mutex_lock(&batch_pool_lock);
-	if (batch_pooled < LC_BATCH_POOL) {
+	if (batch_pooled < LC_BATCH_POOL && batch_pool_bytes() + bytes <= batch_pool_max) {
 		b->next = batch_pool;
 		batch_pool = b;
 		batch_pooled++;
+		atomic_fetch_add(&batch_pool_held, bytes);
 		b = NULL;
 	}
 	pthread_mutex_unlock(&batch_pool_lock);
@@ -89,6 +134,7 @@ batch_pool_drain(void)
 		batch_release(b);
 	}
 	batch_pooled = 0;
+	atomic_store(&batch_pool_held, 0);
 	pthread_mutex_unlock(&batch_pool_lock);
 }
 

@@ -41,15 +41,22 @@ struct batch {
 	size_t lines;     /* records turned into lines */
 	size_t rejected;  /* records rejected by the worker */
 	int reopen;       /* reopen the output before writing this batch */
+	size_t counted;   /* bytes the pipeline counts in flight for it */
 	struct batch *next;
 };
 
-/* Thread-safe; freed batches are kept (up to LC_BATCH_POOL) for reuse. */
+/* Thread-safe; freed batches are kept (up to LC_BATCH_POOL, and the byte
+ * limit) for reuse, their buffers trimmed to LC_BATCH_TRIM. */
 struct batch *batch_new(void);
 void batch_free(struct batch *b);
 /* Release the pooled batches (when idle, and at exit so that leak checkers
  * see none). */
 void batch_pool_drain(void);
+/* The most the pool keeps, in bytes, and what it holds now. */
+void batch_pool_limit(size_t bytes);
+size_t batch_pool_bytes(void);
+/* The memory a batch holds: its buffers' capacity. */
+size_t batch_bytes(const struct batch *b);
 
 /* Add a copy of one payload. peer_key identifies the source (its
  * connection), so consecutive records from it share a peers entry. */
@@ -66,7 +73,5 @@ batch_payload(const struct batch *b, const struct batch_rec *r)
 {
 	return (const uint8_t *)b->in.data + r->off;
 }
-
-/* Bytes this batch accounts for in the in-flight limit. */
 
 #endif

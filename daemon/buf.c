@@ -70,3 +70,18 @@ buf_truncate(struct buf *b, size_t len)
 	if (len < b->len)
 		b->len = len;
 }
+
+void
+buf_set_capacity(struct buf *b, size_t cap)
+{
+	if (cap < b->len)
+		fatalx("buf_set_capacity: %zu below the %zu bytes held", cap, b->len);
+	if (cap == b->cap)
+		return;
+	if (cap == 0) {
+		buf_free(b);
+		return;
+	}
+	b->data = xrealloc(b->data, cap);
+	b->cap = cap;
+}

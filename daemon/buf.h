@@ -48,5 +48,8 @@ buf_putc(struct buf *b, char c)
 void buf_puts(struct buf *b, const char *s);
 void buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void buf_truncate(struct buf *b, size_t len);
+/* Set the capacity to exactly cap bytes (at least len): for buffers whose
+ * size is known ahead and counted against a memory budget. */
+void buf_set_capacity(struct buf *b, size_t cap);
 
 #endif

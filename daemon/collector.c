@@ -32,13 +32,14 @@ struct collector {
 	struct intake *intake;
 	struct metrics *metrics; /* or NULL when metrics_listen is empty */
 	struct event *sig_term, *sig_int, *sig_hup;
-	struct event *status_ev, *stop_timer, *watchdog_ev;
+	struct event *status_ev, *stop_timer, *grace_timer, *watchdog_ev;
 	unsigned watchdog_seconds; /* the ping interval, rounded up */
 	uint64_t reload_ticket; /* the reopen that READY=1 waits for */
 	int reloading;
 	const char *output_name;
 	uint64_t status_lines;
 	int stopping;
+	int inputs_done; /* the stop closed every connection */
 	int timed_out;
 };
 
@@ -57,7 +58,7 @@ collector_status(struct collector *c, const char *stage)
 static void
 collector_check_drained(struct collector *c)
 {
-	if (c->stopping && pipeline_idle(c->pipeline))
+	if (c->inputs_done && pipeline_idle(c->pipeline))
 		event_base_loopbreak(c->base);
 }
 
@@ -89,10 +90,52 @@ collector_stop_timeout(evutil_socket_t fd, short what, void *arg)
 	event_base_loopbreak(c->base);
 }
 
+/* Every connection is closed: what they sent goes out, then the loop ends
+ * once it is written. */
+static void
+collector_inputs_drained(void *arg)
+{
+	struct collector *c = arg;
+
+	evtimer_del(c->grace_timer);
+	c->inputs_done = 1;
+	intake_flush(c->intake);
+	collector_status(c, "stopping, writing into");
+	collector_check_drained(c);
+}
+
+static void
+collector_grace_over(evutil_socket_t fd, short what, void *arg)
+{
+	struct collector *c = arg;
+
+	(void)fd;
+	(void)what;
+	server_close_clients(c->server);
+}
+
+static struct event *
+collector_timer(struct collector *c, event_callback_fn fn, unsigned seconds)
+{
+	struct timeval tv = {(time_t)seconds, 0};
+	struct event *ev = evtimer_new(c->base, fn, c);
+
+	if (ev == NULL || evtimer_add(ev, &tv) == -1)
+		fatalx("cannot create a stop timer");
+	return ev;
+}
+
+/*
+ * The staged stop: the stop timer first, so that nothing after it can hold
+ * the stop; then the listeners close and every connection is read on for
+ * the grace (each until it goes quiet or closes), so that a client whose
+ * bytes are on their way, or that connected just before, loses nothing;
+ * then the rest is drained and written.
+ */
 static void
 collector_stop(struct collector *c, int sig)
 {
-	struct timeval tv = {(time_t)c->cfg->stop_timeout, 0};
+	const struct config *cfg = c->cfg;
 
 	if (c->stopping) {
 		log_warnx("%s again: exiting at once; %llu records not written", strsignal(sig),
@@ -100,14 +143,13 @@ collector_stop(struct collector *c, int sig)
 		_exit(COLLECTOR_EXIT_FAILURE);
 	}
 	c->stopping = 1;
+	c->stop_timer = collector_timer(c, collector_stop_timeout, cfg->stop_timeout);
 	sd_stopping();
 	log_info("%s: stopping; taking what clients already sent", strsignal(sig));
-	server_stop_inputs(c->server);
-	intake_flush(c->intake);
 	collector_status(c, "stopping, draining into");
-	c->stop_timer = evtimer_new(c->base, collector_stop_timeout, c);
-	evtimer_add(c->stop_timer, &tv);
-	collector_check_drained(c);
+	c->grace_timer = collector_timer(c, collector_grace_over,
+	    cfg->stop_grace < cfg->stop_timeout ? cfg->stop_grace : cfg->stop_timeout);
+	server_stop_inputs(c->server, collector_inputs_drained, c);
 }
 
 static void
@@ -263,6 +305,8 @@ collector_free_events(struct collector *c)
 	event_free(c->status_ev);
 	if (c->stop_timer)
 		event_free(c->stop_timer);
+	if (c->grace_timer)
+		event_free(c->grace_timer);
 	if (c->watchdog_ev)
 		event_free(c->watchdog_ev);
 }
@@ -302,8 +346,14 @@ collector_run(const struct config *cfg)
 		.on_progress = collector_progress,
 		.arg = &c,
 	    });
-	c.intake = intake_new(c.base, c.pipeline, cfg->max_inflight, dead != NULL, server_pause,
-	    c.server);
+	c.intake = intake_new(c.base, c.pipeline,
+	    &(struct intake_params){
+		.max_inflight = cfg->max_inflight,
+		.max_frame_memory = cfg->max_frame_memory,
+		.dead_letter = dead != NULL,
+		.pause = server_pause,
+		.arg = c.server,
+	    });
 	collector_add_signals(&c);
 
 	if (server_listen(c.server, c.intake) == -1 || collector_start_metrics(&c) == -1) {

@@ -19,6 +19,7 @@
 #include <ini.h>
 
 #include "config_table.h"
+#include "limits.h"
 #include "xmalloc.h"
 
 #define CONFIG_PROG "logcatcherd"
@@ -320,6 +321,12 @@ config_check(const struct config *cfg, FILE *err)
 		return config_cli_error(err,
 					"max_inflight (%zu) is smaller than max_record_size (%zu)",
 					cfg->max_inflight, cfg->max_record_size);
+	/* A frame must fit in the frame memory, or its connection would wait
+	 * forever. */
+	if (cfg->max_frame_memory < cfg->max_record_size + LC_FRAME_HEADER)
+		return config_cli_error(err,
+		    "max_frame_memory (%zu) is smaller than max_record_size (%zu) + %d",
+		    cfg->max_frame_memory, cfg->max_record_size, LC_FRAME_HEADER);
 	return 0;
 }
 

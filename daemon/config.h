@@ -23,8 +23,11 @@ struct config {
 	unsigned workers;        /* worker threads; 0 = online CPUs */
 	size_t max_record_size;  /* largest payload accepted, bytes */
 	size_t max_inflight;     /* bytes framed but not yet written */
+	size_t max_frame_memory; /* bytes of frames still arriving */
+	unsigned frame_timeout;  /* seconds without a byte mid-frame; 0 = never */
 	enum record_format format;
 	unsigned stop_timeout;   /* seconds the stop may take to drain */
+	unsigned stop_grace;     /* seconds connections are read on at the stop */
 	unsigned max_connections;
 	unsigned idle_timeout;   /* seconds; 0 = never */
 	char **allow;            /* CIDR blocks; none = everyone */

@@ -85,7 +85,9 @@ const struct config_option config_options[] = {
      .max = LC_MAX_MAX_RECORD,
      .def = LC_DEFAULT_MAX_RECORD,
      .help = "Largest record payload accepted, in bytes; the K, M and G suffixes are "
-	     "powers of 1024. A client that announces a bigger record is disconnected."},
+	     "powers of 1024. A bigger frame is skipped as it arrives (counted, logged, "
+	     "and its first bytes written to the dead letters) and the connection goes on "
+	     "with the next frame. A pickle's JSON line may be up to 8 times this size."},
     {.name = "max_inflight",
      .type = CONFIG_SIZE,
      .field = FIELD(max_inflight),
@@ -93,8 +95,26 @@ const struct config_option config_options[] = {
      .max = LC_MAX_MAX_INFLIGHT,
      .def = LC_DEFAULT_MAX_INFLIGHT,
      .help = "Bytes received but not yet written that may be held in memory. Above it "
-	     "logcatcherd stops reading from clients until the output catches up. It must "
-	     "be at least max_record_size."},
+	     "logcatcherd stops reading from clients until the output catches up, and "
+	     "resumes below half of it. Counted are the batches' buffers, lines and dead "
+	     "letters and the pool of free batches. It must be at least max_record_size."},
+    {.name = "max_frame_memory",
+     .type = CONFIG_SIZE,
+     .field = FIELD(max_frame_memory),
+     .min = LC_MIN_MAX_RECORD + LC_FRAME_HEADER,
+     .max = LC_MAX_FRAME_MEMORY,
+     .def = LC_DEFAULT_FRAME_MEMORY,
+     .help = "Bytes that frames still arriving may hold. A frame over 16 KiB is given "
+	     "its whole size when its header arrives; if that does not fit, its connection "
+	     "waits unread until memory is released. It must be at least max_record_size "
+	     "+ 4. Together with max_inflight it bounds the memory held for records."},
+    {.name = "frame_timeout",
+     .type = CONFIG_SECONDS,
+     .field = FIELD(frame_timeout),
+     .max = LC_MAX_FRAME_TIMEOUT,
+     .def = LC_DEFAULT_FRAME_TIMEOUT,
+     .help = "Close a connection that has sent part of a frame and then nothing for this "
+	     "long (the partial frame is counted and dead-lettered); 0 never does."},
     {.name = "format",
      .type = CONFIG_ENUM,
      .field = FIELD(format),
@@ -110,6 +130,15 @@ const struct config_option config_options[] = {
      .def = LC_DEFAULT_STOP_TIMEOUT,
      .help = "Seconds a stop (SIGTERM) may spend draining clients and writing before "
 	     "logcatcherd gives up; the s, m and h suffixes are accepted."},
+    {.name = "stop_grace",
+     .type = CONFIG_SECONDS,
+     .field = FIELD(stop_grace),
+     .max = LC_MAX_STOP_TIMEOUT,
+     .def = LC_DEFAULT_STOP_GRACE,
+     .help = "At a stop, after the listeners close, how long connections are still read, "
+	     "each until it has been quiet for 100 ms or closes, so that records on their "
+	     "way (or from a client that connected just before) are not lost. At most "
+	     "stop_timeout."},
     {.name = "max_connections",
      .type = CONFIG_UINT,
      .field = FIELD(max_connections),

@@ -21,6 +21,8 @@ struct intake {
 	int dead_letter;
 	intake_pause_fn pause;
 	void *arg;
+	size_t frame_budget, frame_held;
+	struct intake_waiter *waiters, **waiters_tail; /* FIFO */
 };
 
 static void
@@ -32,17 +34,21 @@ intake_flush_cb(evutil_socket_t fd, short what, void *arg)
 }
 
 struct intake *
-intake_new(struct event_base *base, struct pipeline *p, size_t max_inflight, int dead_letter,
-    intake_pause_fn pause, void *arg)
+intake_new(struct event_base *base, struct pipeline *p, const struct intake_params *params)
 {
 	struct intake *in = xcalloc(1, sizeof(*in));
 
-	in->dead_letter = dead_letter;
+	in->dead_letter = params->dead_letter;
 	in->pipeline = p;
-	in->high = max_inflight;
-	in->low = max_inflight / 2;
-	in->pause = pause;
-	in->arg = arg;
+	in->high = params->max_inflight;
+	in->low = params->max_inflight / 2;
+	in->pause = params->pause;
+	in->arg = params->arg;
+	in->frame_budget = params->max_frame_memory;
+	in->waiters_tail = &in->waiters;
+	/* Free batches count in flight: the pool may keep at most what still
+	 * lets reading resume (the low mark) when nothing else is held. */
+	batch_pool_limit(in->low);
 	in->flush_ev = evtimer_new(base, intake_flush_cb, in);
 	if (in->flush_ev == NULL)
 		fatalx("intake: cannot create the flush event");
@@ -62,7 +68,7 @@ intake_free(struct intake *in)
 static void
 intake_check_limit(struct intake *in)
 {
-	size_t inflight = pipeline_inflight(in->pipeline);
+	size_t inflight = pipeline_inflight(in->pipeline) + batch_pool_bytes();
 
 	if (!in->paused && inflight >= in->high) {
 		in->paused = 1;
@@ -146,7 +152,9 @@ intake_reject(struct intake *in, const char *peer, const char *reason, uint64_t 
 
 	if (!in->dead_letter)
 		return;
-	b = intake_batch(in, 0);
+	/* Into the open batch as it is: a reject can come between records
+	 * framed in place in it, so it must not be submitted here. */
+	b = intake_open(in);
 	deadletter_append(&b->dead, peer, reason, size, data, len);
 	b->ndead++;
 }
@@ -161,4 +169,65 @@ int
 intake_paused(const struct intake *in)
 {
 	return in->paused;
+}
+
+void
+intake_frame_held(struct intake *in, long long delta)
+{
+	in->frame_held = (size_t)((long long)in->frame_held + delta);
+	if (delta >= 0)
+		return;
+	/* Wake waiters in order while the first one takes what it needs; a
+	 * waiter that still does not fit keeps its turn. */
+	while (in->waiters != NULL) {
+		struct intake_waiter *w = in->waiters;
+
+		if (!w->wake(w->arg))
+			break;
+		intake_frame_unwait(in, w);
+	}
+}
+
+int
+intake_frame_admit(const struct intake *in, size_t extra)
+{
+	return in->frame_held <= in->frame_budget && extra <= in->frame_budget - in->frame_held;
+}
+
+void
+intake_frame_wait(struct intake *in, struct intake_waiter *w)
+{
+	if (w->queued)
+		return;
+	w->queued = 1;
+	w->next = NULL;
+	*in->waiters_tail = w;
+	in->waiters_tail = &w->next;
+}
+
+void
+intake_frame_unwait(struct intake *in, struct intake_waiter *w)
+{
+	struct intake_waiter **pp = &in->waiters;
+
+	if (!w->queued)
+		return;
+	while (*pp != w)
+		pp = &(*pp)->next;
+	*pp = w->next;
+	if (in->waiters_tail == &w->next)
+		in->waiters_tail = pp;
+	w->queued = 0;
+}
+
+int
+intake_frame_contended(const struct intake *in)
+{
+	return in->waiters != NULL;
+}
+
+size_t
+intake_frame_memory(const struct intake *in)
+{
+	return in->frame_held;
 }

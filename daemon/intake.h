@@ -1,9 +1,17 @@
 /*
  * The loop side of the pipeline: framed records are appended to an open
  * batch, which is submitted when full or LC_FLUSH_DELAY_US after its first
- * record (so a quiet client's record waits at most that long). Keeps the bytes
- * in flight under the limit by asking the server to pause reading, and to
- * resume below the low-water mark (half the limit).
+ * record (so a quiet client's record waits at most that long).
+ *
+ * Two budgets bound the memory held for records (see docs/internals.md):
+ * - max_inflight: batches submitted and not yet written (their buffers'
+ *   capacity, lines and dead letters included) and the pool of free
+ *   batches. Above it the server pauses reading; below half it resumes.
+ * - max_frame_memory: what the framers hold of frames still arriving. A
+ *   frame longer than a carry is sized whole when its header arrives, if it
+ *   fits; otherwise its connection waits unread, in order of arrival, until
+ *   memory is released. A reserved frame always completes (its connection
+ *   reads on while paused) or times out, so waiting cannot deadlock.
  */
 #ifndef LC_INTAKE_H
 #define LC_INTAKE_H
@@ -18,9 +26,16 @@ struct pipeline;
 /* pause(arg, 1) stops reading from every client, pause(arg, 0) resumes. */
 typedef void (*intake_pause_fn)(void *arg, int paused);
 
-/* dead_letter: whether rejects seen by the loop go to the dead-letter file. */
-struct intake *intake_new(struct event_base *base, struct pipeline *p, size_t max_inflight,
-    int dead_letter, intake_pause_fn pause, void *arg);
+struct intake_params {
+	size_t max_inflight;
+	size_t max_frame_memory;
+	int dead_letter; /* whether rejects seen by the loop go to the dead-letter file */
+	intake_pause_fn pause;
+	void *arg;
+};
+
+struct intake *intake_new(struct event_base *base, struct pipeline *p,
+    const struct intake_params *params);
 void intake_free(struct intake *in);
 
 /* Take one payload (copied). `source` identifies where it came from (the
@@ -50,5 +65,26 @@ void intake_flush(struct intake *in);
 void intake_progress(struct intake *in);
 
 int intake_paused(const struct intake *in);
+
+/* A connection waiting for frame memory; wake() is called, in order of
+ * arrival, once memory was released, and returns 1 if the connection took
+ * what it needed (it is then off the list), 0 to keep waiting. */
+struct intake_waiter {
+	int (*wake)(void *arg);
+	void *arg;
+	struct intake_waiter *next;
+	int queued;
+};
+
+/* The framers' memory changed by delta bytes (loop thread). */
+void intake_frame_held(struct intake *in, long long delta);
+/* Whether `extra` more bytes of frame memory fit now. */
+int intake_frame_admit(const struct intake *in, size_t extra);
+void intake_frame_wait(struct intake *in, struct intake_waiter *w);
+void intake_frame_unwait(struct intake *in, struct intake_waiter *w);
+/* Connections are waiting for frame memory: reads are kept to a carry, so
+ * that each one of them holds little until its turn. */
+int intake_frame_contended(const struct intake *in);
+size_t intake_frame_memory(const struct intake *in);
 
 #endif

@@ -27,9 +27,25 @@
 
 /* Framing: a 4-byte big-endian length before every payload. */
 #define LC_FRAME_HEADER 4
-#define LC_DEFAULT_MAX_RECORD (1024u * 1024u)
+/* A 1 MiB log message pickles to a little over 1 MiB: the default takes
+ * what applications send. A frame over max_record_size is skipped as it
+ * arrives (a sample of its first bytes goes to the dead letters); only a
+ * length above the hard bound cannot be a frame and closes the connection
+ * (four bytes of text, HTTP or TLS read as a length are all above it). */
+#define LC_DEFAULT_MAX_RECORD (16u * 1024u * 1024u)
 #define LC_MIN_MAX_RECORD 64u
 #define LC_MAX_MAX_RECORD (256u * 1024u * 1024u)
+#define LC_FRAME_HARD_MAX LC_MAX_MAX_RECORD
+#define LC_OVERSIZE_SAMPLE 1024u
+/* Frames longer than a carry are assembled in their own buffer, sized for
+ * the whole frame when its header arrives and counted against
+ * max_frame_memory; a connection whose frame does not fit waits unread. */
+#define LC_DEFAULT_FRAME_MEMORY (64u * 1024u * 1024u)
+#define LC_MAX_FRAME_MEMORY (64ull * 1024u * 1024u * 1024u)
+/* A connection holding part of a frame closes after this long without a
+ * byte (seconds); 0 never. */
+#define LC_DEFAULT_FRAME_TIMEOUT 60
+#define LC_MAX_FRAME_TIMEOUT (24u * 3600)
 
 /* Per-connection fairness: bytes read from one socket per loop callback.
  * Each read costs a callback and TCP's window bookkeeping: 256 KiB took a
@@ -50,6 +66,9 @@
 /* Freed batches kept with their buffers for reuse, enough for what
  * max_inflight holds by default: a fresh batch costs a page fault per 4 KiB. */
 #define LC_BATCH_POOL 64
+/* A freed batch keeps buffers up to this size; larger ones (a big record
+ * passed) are given back. */
+#define LC_BATCH_TRIM (2u * LC_BATCH_BYTES)
 
 /* Bytes in flight (payloads framed and their lines, not yet written):
  * reading pauses above the high mark and resumes below the low mark (half
@@ -65,6 +84,15 @@
 #define LC_DEFAULT_STOP_TIMEOUT 30
 #define LC_MIN_STOP_TIMEOUT 1
 #define LC_MAX_STOP_TIMEOUT 3600
+/* After the listeners close, connections keep being read for up to
+ * stop_grace seconds, each until it has been quiet for LC_STOP_QUIET_MS:
+ * a client that connected just before the stop, or whose bytes are on
+ * their way, loses nothing. */
+#define LC_DEFAULT_STOP_GRACE 1
+#define LC_STOP_QUIET_MS 100
+/* The last read of a connection at the stop takes at most this much, so a
+ * client that never stops sending cannot hold the stop. */
+#define LC_STOP_DRAIN_MAX (4u * LC_READ_BUDGET)
 
 /* Write retry backoff after a disk error (milliseconds). */
 #define LC_WRITE_RETRY_MIN_MS 100

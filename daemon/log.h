@@ -8,6 +8,8 @@
 
 #include <stddef.h>
 
+#include "limits.h"
+
 enum log_level { LOG_LEVEL_ERR = 3, LOG_LEVEL_WARN = 4, LOG_LEVEL_INFO = 6, LOG_LEVEL_DEBUG = 7 };
 
 void log_init(enum log_level level);
@@ -29,7 +31,7 @@ void log_ratelimited(const char *fmt, ...) __attribute__((format(printf, 1, 2)))
 /* Escape up to LC_LOG_SAMPLE bytes of untrusted data into dst (C-style
  * escapes, "..." appended when cut). Always NUL-terminates. */
 void log_sample(char *dst, size_t dstsz, const void *data, size_t len);
-#define LOG_SAMPLE_BUFSZ (4 * 64 + 8)
+#define LOG_SAMPLE_BUFSZ (4 * LC_LOG_SAMPLE + 8)
 
 /* Route libevent's own messages into this log. */
 void log_hook_libevent(void);

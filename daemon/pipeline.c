@@ -97,6 +97,16 @@ pipeline_record_line(struct pipeline *p, struct batch *b, const uint8_t *payload
 	return record_to_line(p->format, payload, len, &b->out, reason);
 }
 
+/* Count what the batch holds now in flight, in place of what it held. */
+static void
+pipeline_recount(struct pipeline *p, struct batch *b)
+{
+	size_t now = batch_bytes(b);
+
+	atomic_fetch_add(&p->inflight, now - b->counted);
+	b->counted = now;
+}
+
 /* Worker: records to lines. Rejections are counted and logged here. */
 static void
 pipeline_serialize(struct pipeline *p, struct batch *b)
@@ -128,7 +138,7 @@ pipeline_serialize(struct pipeline *p, struct batch *b)
 	b->rejected = b->nrecs - b->lines;
 	/* Lines copied out take memory beside the payloads: count them in
 	 * flight too, so the limit bounds what the daemon really holds. */
-	atomic_fetch_add(&p->inflight, b->out.len + b->dead.len);
+	pipeline_recount(p, b);
 	if (b->rejected > 0) {
 		STATS_ADD(records_rejected, b->rejected);
 		STATS_ADD(rejected_json, by_reason[RECORD_BAD_JSON]);
@@ -266,7 +276,7 @@ pipeline_commit(struct pipeline *p, struct batch *b)
 			atomic_fetch_add(&p->lines, next->lines);
 			STATS_ADD(lines_written, next->lines);
 			atomic_fetch_sub(&p->pending_records, next->nrecs);
-			atomic_fetch_sub(&p->inflight, next->in.len + next->out.len + next->dead.len);
+			atomic_fetch_sub(&p->inflight, next->counted);
 			atomic_fetch_add(&p->committed, 1);
 			atomic_store(&p->last_progress, pipeline_now());
 			batch_free(next);
@@ -369,7 +379,8 @@ pipeline_submit(struct pipeline *p, struct batch *b)
 {
 	b->seq = p->submitted++;
 	b->next = NULL;
-	atomic_fetch_add(&p->inflight, b->in.len);
+	b->counted = 0;
+	pipeline_recount(p, b);
 	atomic_fetch_add(&p->pending_records, b->nrecs);
 	STATS_ADD(records_received, b->nrecs);
 

@@ -37,7 +37,20 @@ struct server {
 	size_t max_conns; /* max_connections, lowered to fit the fd limit */
 	struct acl acl;
 	int paused;
+	void (*drained)(void *); /* during the stop, until no connection is left */
+	void *drained_arg;
 };
+
+static void
+server_check_drained(struct server *srv)
+{
+	void (*drained)(void *) = srv->drained;
+
+	if (drained != NULL && srv->nconns == 0) {
+		srv->drained = NULL;
+		drained(srv->drained_arg);
+	}
+}
 
 static void
 server_conn_closed(void *arg, void *cookie)
@@ -48,6 +61,7 @@ server_conn_closed(void *arg, void *cookie)
 	TAILQ_REMOVE(&srv->conns, sc, entry);
 	free(sc);
 	srv->nconns--;
+	server_check_drained(srv);
 }
 
 /* Close a client at once, before reading anything from it. */
@@ -153,6 +167,7 @@ server_listen(struct server *srv, struct intake *intake)
 	srv->env.intake = intake;
 	srv->env.max_record = (uint32_t)cfg->max_record_size;
 	srv->env.idle_timeout = cfg->idle_timeout;
+	srv->env.frame_timeout = cfg->frame_timeout;
 	srv->env.on_close = server_conn_closed;
 	srv->env.arg = srv;
 	if (cfg->nlisten + cfg->nlisten_udp > LC_MAX_LISTENERS) {
@@ -204,17 +219,35 @@ server_pause(void *arg, int paused)
 		udp_pause(srv->udps[i], paused);
 }
 
-void
-server_stop_inputs(struct server *srv)
+static void
+server_close_inputs(struct server *srv)
 {
-	struct server_conn *sc;
-
 	for (size_t i = 0; i < srv->nlisteners; i++)
 		listener_free(srv->listeners[i]);
 	srv->nlisteners = 0;
 	for (size_t i = 0; i < srv->nudps; i++)
 		udp_drain_and_free(srv->udps[i]);
 	srv->nudps = 0;
+}
+
+void
+server_stop_inputs(struct server *srv, void (*drained)(void *arg), void *arg)
+{
+	struct server_conn *sc;
+
+	server_close_inputs(srv);
+	srv->drained = drained;
+	srv->drained_arg = arg;
+	TAILQ_FOREACH(sc, &srv->conns, entry)
+		conn_stop(sc->conn);
+	server_check_drained(srv);
+}
+
+void
+server_close_clients(struct server *srv)
+{
+	struct server_conn *sc;
+
 	/* Closing a connection removes it from the list. */
 	while ((sc = TAILQ_FIRST(&srv->conns)) != NULL)
 		conn_drain_and_close(sc->conn);
@@ -244,7 +277,9 @@ server_free(struct server *srv)
 {
 	if (srv == NULL)
 		return;
-	server_stop_inputs(srv);
+	srv->drained = NULL;
+	server_close_inputs(srv);
+	server_close_clients(srv);
 	acl_free(&srv->acl);
 	free(srv);
 }

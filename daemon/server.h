@@ -22,8 +22,13 @@ int server_listen(struct server *srv, struct intake *intake);
 /* An intake_pause_fn. */
 void server_pause(void *srv, int paused);
 
-/* Stop accepting, take what clients already sent, close every connection. */
-void server_stop_inputs(struct server *srv);
+/* Stop accepting and reading datagrams. Connections are read on until each
+ * goes quiet or closes; drained(arg) is called once none is left (at once
+ * if there is none). */
+void server_stop_inputs(struct server *srv, void (*drained)(void *arg), void *arg);
+
+/* Take what the kernel holds for every connection left, and close them. */
+void server_close_clients(struct server *srv);
 
 size_t server_clients(const struct server *srv);
 

@@ -31,10 +31,11 @@
 	X(rejected_pickle, "records_rejected", "reason=\"pickle\"", "")                            \
 	X(rejected_format, "records_rejected", "reason=\"format\"", "")                            \
 	X(frames_empty, "frames_rejected", "reason=\"empty\"",                                     \
-	  "Frames dropped by the framing: zero-length, over max_record_size (the "                 \
-	  "connection is closed), incomplete at a disconnect or the stop.")                        \
+	  "Frames dropped by the framing: zero-length, over max_record_size (skipped), "           \
+	  "incomplete at a disconnect or the stop, a header that is no frame (closes).")           \
 	X(frames_oversize, "frames_rejected", "reason=\"oversize\"", "")                           \
 	X(frames_incomplete, "frames_rejected", "reason=\"incomplete\"", "")                       \
+	X(frames_bad, "frames_rejected", "reason=\"not_a_frame\"", "")                             \
 	X(datagrams_invalid, "datagrams_invalid", "",                                              \
 	  "UDP datagrams whose length prefix did not match their size.")                           \
 	X(bytes_in, "received_bytes", "", "Bytes read from clients.")                              \
@@ -46,6 +47,8 @@
 	X(connections_rejected_allow, "connections_rejected", "reason=\"allow\"", "")              \
 	X(connections_idle_closed, "connections_idle_closed", "",                                  \
 	  "Connections closed after idle_timeout.")                                                \
+	X(connections_frame_timeout, "connections_frame_timeout", "",                              \
+	  "Connections closed after frame_timeout in the middle of a frame.")                      \
 	X(datagrams_rejected_allow, "datagrams_rejected", "reason=\"allow\"",                      \
 	  "UDP datagrams ignored: peer not in allow.")                                             \
 	X(dead_letters, "dead_letters", "", "Rejected records written to the dead-letter file.")   \

@@ -33,7 +33,8 @@ def sender(port, records, pad, done):
 class BackpressureTest(unittest.TestCase):
     def test_stalled_output_pauses_reading_with_bounded_memory(self):
         records, pad = 200000, "x" * 200  # about 47 MiB of frames
-        with StalledFifo() as fifo, Daemon("--max-inflight", "1M", "-v", output=fifo.path) as d:
+        with StalledFifo() as fifo, Daemon("--max-inflight", "1M", "--max-record-size", "1M", "-v",
+                                           output=fifo.path) as d:
             done = threading.Event()
             t = threading.Thread(target=sender, args=(d.port, records, pad, done))
             t.start()

@@ -27,7 +27,9 @@ HOSTILE_PAYLOADS = {
     "http": HTTP_REQUEST,
     "tls": TLS_CLIENT_HELLO,
     "four_gib": b"\xff\xff\xff\xff" + b"x" * 100,
-    "just_over_limit": struct.pack(">L", 1024 * 1024 + 1),
+    # Skipped as it arrives, then the connection goes on.
+    "just_over_limit": struct.pack(">L", 1024 * 1024 + 1) + b"y" * (1024 * 1024 + 1)
+    + json_frame({"hostile": "after oversize"}),
     "zero_lengths": b"\x00\x00\x00\x00" * 1000 + json_frame({"hostile": "after zeros"}),
     "truncated": json_frame({"hostile": "cut"})[:-5],
     "bad_payloads": frame(b"\x80\x05garbage pickle") + frame(b"{not json") + frame(b"\x00" * 64),
@@ -47,7 +49,7 @@ def proc_stat(pid):
 class HostileTest(unittest.TestCase):
     def test_hostile_clients_beside_a_good_one(self):
         good_count = 20000
-        with Daemon() as d:
+        with Daemon("--max-record-size", "1M") as d:
             silent = [d.connect() for _ in range(50)]  # connect, never send
             slow = d.connect()
             good_done = threading.Event()
@@ -80,7 +82,8 @@ class HostileTest(unittest.TestCase):
             good.join(lctest.DEFAULT_TIMEOUT)
             self.assertTrue(good_done.is_set())
             slow.close()
-            d.wait_lines(good_count + 2)  # good records + slowloris + "after zeros"
+            # good records + slowloris + "after zeros" + "after oversize"
+            d.wait_lines(good_count + 3)
 
             # Idle with 50 silent clients connected: no spinning.
             cpu0, _ = proc_stat(d.proc.pid)
@@ -99,9 +102,15 @@ class HostileTest(unittest.TestCase):
         self.assertEqual(good_seqs, list(range(good_count)))
         self.assertEqual(sum(1 for r in records if r.get("slow")), 1)
         self.assertEqual(sum(1 for r in records if r.get("hostile") == "after zeros"), 1)
+        self.assertEqual(sum(1 for r in records if r.get("hostile") == "after oversize"), 1)
         self.assertEqual(trailer, len(records))
-        self.assertIn("frame of 4294967295 bytes exceeds max_record_size", log)
-        self.assertIn("frame of 1048577 bytes exceeds max_record_size", log)
+        # What is not a frame header closes with a diagnosis; an oversize
+        # frame is only skipped.
+        self.assertIn('"\\xff\\xff\\xff\\xff" is no frame header (a length of 4294967295 bytes)', log)
+        self.assertIn('"GET " is no frame header (a length of 1195725856 bytes): looks like an '
+                      "HTTP request; this port expects 4-byte length-prefixed frames", log)
+        self.assertIn("looks like a TLS handshake; this port expects", log)
+        self.assertIn("skipped a frame of 1048577 bytes, over max_record_size (1048576)", log)
 
     def test_garbage_on_udp_is_rejected_per_datagram(self):
         with Daemon("--listen-udp", "127.0.0.1:0") as d:

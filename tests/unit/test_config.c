@@ -139,6 +139,11 @@ test_defaults(void **state)
 	assert_int_equal(cfg.max_inflight, LC_DEFAULT_MAX_INFLIGHT);
 	assert_int_equal(cfg.format, FORMAT_AUTO);
 	assert_int_equal(cfg.stop_timeout, LC_DEFAULT_STOP_TIMEOUT);
+	assert_int_equal(cfg.stop_grace, LC_DEFAULT_STOP_GRACE);
+	assert_int_equal(cfg.max_frame_memory, LC_DEFAULT_FRAME_MEMORY);
+	assert_int_equal(cfg.frame_timeout, LC_DEFAULT_FRAME_TIMEOUT);
+	/* The defaults take a 1 MiB message (its pickle is a little more). */
+	assert_true(cfg.max_record_size >= 16u * 1024 * 1024);
 	assert_int_equal(cfg.log_level, LOG_LEVEL_INFO);
 	config_free(&cfg);
 	config_free(&cfg); /* idempotent */
@@ -506,6 +511,17 @@ test_cli_errors(void **state)
 	free(out);
 	free(err);
 	config_free(&cfg);
+
+	/* And in the frame memory, with its header. */
+	config_init(&cfg);
+	assert_int_equal(run(&cfg, &out, &err, "--max-record-size", "1M", "--max-frame-memory",
+			     "1M", NULL),
+	    CONFIG_ERROR);
+	assert_non_null(strstr(err, "max_frame_memory (1048576) is smaller than max_record_size "
+				    "(1048576) + 4"));
+	free(out);
+	free(err);
+	config_free(&cfg);
 }
 
 /* text, loaded into a fresh config, prints as text again. */
@@ -544,8 +560,11 @@ test_check_config_round_trip(void **state)
 				 "workers = 3\n"
 				 "max_record_size = 1536\n"
 				 "max_inflight = 3G\n"
+				 "max_frame_memory = 64M\n"
+				 "frame_timeout = 60\n"
 				 "format = pickle\n"
 				 "stop_timeout = 3600\n"
+				 "stop_grace = 1\n"
 				 "max_connections = 10000\n"
 				 "idle_timeout = 0\n"
 				 "allow =\n"
@@ -601,7 +620,7 @@ test_help_and_version(void **state)
 	}
 	assert_non_null(strstr(out, "-l, --listen ADDR"));
 	assert_non_null(strstr(out, "--format auto|pickle|json"));
-	assert_non_null(strstr(out, "Default: 1M; range 64..256M."));
+	assert_non_null(strstr(out, "Default: 16M; range 64..256M."));
 	free(out);
 	free(err);
 

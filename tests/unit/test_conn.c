@@ -76,7 +76,10 @@ rig_start(struct rig *r, const char *path)
 	memset(r, 0, sizeof(*r));
 	r->base = event_base_new();
 	r->pipeline = pipeline_new(r->base, out, &params);
-	r->intake = intake_new(r->base, r->pipeline, LC_DEFAULT_MAX_INFLIGHT, 0, no_pause, NULL);
+	r->intake = intake_new(r->base, r->pipeline,
+	    &(struct intake_params){.max_inflight = LC_DEFAULT_MAX_INFLIGHT,
+		.max_frame_memory = LC_DEFAULT_FRAME_MEMORY,
+		.pause = no_pause});
 	r->env = (struct conn_env){.base = r->base, .intake = r->intake,
 	    .max_record = MAX_RECORD, .on_close = on_close, .arg = r};
 	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
