@@ -1,5 +1,6 @@
-"""Limits and access control: allowlists, max_connections, idle timeout, and
-the dead-letter file that keeps every rejected record replayable."""
+"""Limits and access control: allowlists, max_connections, idle timeout,
+frame_timeout, the frame memory that big frames wait for, and the
+dead-letter file that keeps every rejected record replayable."""
 import base64
 import errno
 import os
@@ -156,6 +157,49 @@ class LimitsTest(unittest.TestCase):
         self.assertEqual(len(incomplete), 1)
         self.assertEqual(base64.b64decode(incomplete[0]["payload_base64"]),
                          json_frame({"seq": 99})[:-4])
+
+    def test_frame_timeout_closes_a_stalled_partial_frame_only(self):
+        workdir = tempfile.mkdtemp(prefix="lctest-")
+        dead_path = os.path.join(workdir, "dead.jsonl")
+        with Daemon("--frame-timeout", "1", "--dead-letter", dead_path, workdir=workdir) as d:
+            idle = d.connect()  # holds no partial frame: never timed out
+            stalled = d.connect()
+            partial = json_frame({"cut": "x" * 100})[:50]
+            stalled.sendall(partial)
+            self.assertTrue(closed_by_peer(stalled))
+            d.wait_log(r"no byte for 1 s in the middle of a frame \(frame_timeout\)")
+            idle.sendall(json_frame({"idle": "still open"}))
+            idle.close()
+            d.wait_lines(1)
+            self.assertEqual(d.stop(), 0)
+            records, trailer = split_trailer(d.records())
+            dead = read_jsonl(dead_path)
+        self.assertEqual(records, [{"idle": "still open"}])
+        self.assertEqual([(r["reason"], base64.b64decode(r["payload_base64"])) for r in dead],
+                         [("incomplete frame at disconnect", partial)])
+
+    def test_big_frames_wait_their_turn_for_frame_memory(self):
+        """Room for one 1 MiB frame: the second connection's frame waits
+        unread until the first is complete, then both arrive whole."""
+        size = 1024 * 1024
+        with Daemon("-v", "--max-record-size", "1M", "--max-frame-memory", str(size + 4)) as d:
+            first, second = d.connect(), d.connect()
+            # Payloads of exactly 1 MiB: {"n":1,"pad":"ppp..."}.
+            frames = [json_frame({"n": n, "pad": "p" * (size - 16)}) for n in (1, 2)]
+            self.assertEqual(len(frames[0]), size + 4)
+            first.sendall(frames[0][:size // 2])
+            d.wait_log(r"client 127\.0\.0\.1:%d connected" % first.getsockname()[1])
+            second.sendall(frames[1][:size // 2])
+            d.wait_log(r"waiting for memory for a frame of %d bytes" % (size + 4))
+            first.sendall(frames[0][size // 2:])
+            second.sendall(frames[1][size // 2:])
+            first.close()
+            second.close()
+            d.wait_lines(2)
+            self.assertEqual(d.stop(), 0)
+            records, trailer = split_trailer(d.records())
+        self.assertEqual(sorted(r["n"] for r in records), [1, 2])
+        self.assertTrue(all(len(r["pad"]) == size - 16 for r in records))
 
 
 if __name__ == "__main__":

@@ -1,15 +1,42 @@
 """The clean stop: SIGTERM takes every complete frame the kernel already
 holds, drops (and counts) only incomplete trailing frames, writes the trailer
-and exits 0; a stalled output makes the stop give up within its timeout, and
-a second signal exits at once, both non-zero."""
+and exits 0; during the grace it still reads clients that are sending, or
+that connected just before; a client that never stops sending cannot hold
+the stop; a stalled output makes the stop give up within its timeout, and a
+second signal exits at once, both non-zero."""
 import os
 import signal
+import socket
 import sys
+import threading
 import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from lctest import Daemon, StalledFifo, json_frame, split_trailer  # noqa: E402
+
+
+class CountingSender(threading.Thread):
+    """Sends a record every `pause` seconds (or as fast as it can) until a
+    send fails, counting the records whose sendall returned: like a
+    SocketHandler, it never reads, and a record it sent is one it believes
+    delivered."""
+
+    def __init__(self, port, who, pause):
+        super().__init__(daemon=True)
+        self.sock = socket.create_connection(("127.0.0.1", port))
+        self.who, self.pause, self.sent = who, pause, 0
+
+    def run(self):
+        try:
+            while self.sent < 1000000:
+                self.sock.sendall(json_frame({"who": self.who, "seq": self.sent}))
+                self.sent += 1
+                if self.pause:
+                    time.sleep(self.pause)  # pacing, not synchronisation
+        except OSError:
+            pass
+        self.sock.close()
 
 
 class StopTest(unittest.TestCase):
@@ -54,6 +81,55 @@ class StopTest(unittest.TestCase):
             s.close()
             records, trailer = split_trailer(d.records())
         self.assertEqual(trailer, 10)
+
+    def test_clients_sending_through_the_stop_lose_nothing(self):
+        """Every record whose sendall succeeded is written: the daemon reads
+        on during the grace, then resets each connection, so the client's
+        next send fails instead of going into a closed socket."""
+        with Daemon() as d:
+            senders = [CountingSender(d.port, i, 0.001) for i in range(4)]
+            for t in senders:
+                t.start()
+            d.wait_lines(200)
+            rc = d.stop()
+            for t in senders:
+                t.join(30)
+                self.assertFalse(t.is_alive())
+            records, trailer = split_trailer(d.records())
+        self.assertEqual(rc, 0)
+        for t in senders:
+            seqs = [r["seq"] for r in records if r["who"] == t.who]
+            self.assertEqual(seqs, list(range(t.sent)), "sender %d" % t.who)
+        self.assertEqual(trailer, sum(t.sent for t in senders))
+
+    def test_connection_accepted_just_before_the_stop_loses_nothing(self):
+        with Daemon("-v") as d:
+            s = d.connect()
+            d.wait_log(r"client 127\.0\.0\.1:%d connected" % s.getsockname()[1])
+            d.send_signal(signal.SIGTERM)
+            d.wait_log(r"stopping; taking what clients already sent")
+            s.sendall(json_frame({"late": True}))
+            rc = d.wait()
+            s.close()
+            records, trailer = split_trailer(d.records())
+        self.assertEqual(rc, 0)
+        self.assertEqual(records, [{"late": True}])
+
+    def test_a_client_that_never_stops_cannot_hold_the_stop(self):
+        with Daemon("--stop-grace", "1") as d:
+            flood = CountingSender(d.port, 0, 0)
+            flood.start()
+            d.wait_lines(1000)
+            started = time.monotonic()
+            rc = d.stop()
+            elapsed = time.monotonic() - started
+            flood.join(30)
+            records, trailer = split_trailer(d.records())
+        self.assertEqual(rc, 0)
+        self.assertLess(elapsed, 10)
+        # Nothing it believes sent is missing.
+        self.assertEqual(trailer, flood.sent)
+        self.assertEqual([r["seq"] for r in records], list(range(flood.sent)))
 
     def fill_stalled_output(self, d):
         """Send far more than the FIFO holds; wait until writes block."""
