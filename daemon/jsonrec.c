@@ -489,41 +489,14 @@ jsonrec_room(void *a, size_t *cap, size_t want, size_t size)
 	return xreallocarray(a, *cap, size);
 }
 
-static unsigned
+static uint32_t
 jsonrec_hex4(const uint8_t *h)
 {
-	unsigned v = 0;
+	uint32_t v = 0;
 
 	for (int k = 0; k < 4; k++)
-		v = v << 4 | (unsigned)(h[k] <= '9' ? h[k] - '0' : (h[k] | 0x20) - 'a' + 10);
+		v = v << 4 | (uint32_t)(h[k] <= '9' ? h[k] - '0' : (h[k] | 0x20) - 'a' + 10);
 	return v;
-}
-
-/* Code point c as UTF-8 at o; a lone surrogate takes the three-byte form
- * that valid UTF-8 never holds, so it equals only itself. The length. */
-static size_t
-jsonrec_utf8_put(uint8_t *o, unsigned c)
-{
-	if (c < 0x80) {
-		o[0] = (uint8_t)c;
-		return 1;
-	}
-	if (c < 0x800) {
-		o[0] = (uint8_t)(0xc0 | c >> 6);
-		o[1] = (uint8_t)(0x80 | (c & 0x3f));
-		return 2;
-	}
-	if (c < 0x10000) {
-		o[0] = (uint8_t)(0xe0 | c >> 12);
-		o[1] = (uint8_t)(0x80 | (c >> 6 & 0x3f));
-		o[2] = (uint8_t)(0x80 | (c & 0x3f));
-		return 3;
-	}
-	o[0] = (uint8_t)(0xf0 | c >> 18);
-	o[1] = (uint8_t)(0x80 | (c >> 12 & 0x3f));
-	o[2] = (uint8_t)(0x80 | (c >> 6 & 0x3f));
-	o[3] = (uint8_t)(0x80 | (c & 0x3f));
-	return 4;
 }
 
 /* A new member whose key is the checked text p[s, e) (inside its quotes),
@@ -537,7 +510,7 @@ jsonrec_dedup_key(struct jsonrec_dedup *d, size_t comma, size_t s, size_t e)
 	d->m = jsonrec_room(d->m, &d->mcap, d->nm + 1, sizeof(*d->m));
 	d->m[d->nm++] = (struct jsonrec_member){.comma = comma, .key = d->na};
 	for (o = d->arena + d->na; s < e;) {
-		unsigned c, lo;
+		uint32_t c, lo;
 
 		if (p[s] != '\\') {
 			*o++ = p[s++];
@@ -556,7 +529,9 @@ jsonrec_dedup_key(struct jsonrec_dedup *d, size_t comma, size_t s, size_t e)
 				c = 0x10000 + ((c - 0xd800) << 10) + (lo - 0xdc00);
 				s += 6;
 			}
-			o += jsonrec_utf8_put(o, c);
+			/* A lone surrogate takes the three-byte form that valid
+			 * UTF-8 text never holds, so it equals only itself. */
+			o += utf8_put(o, c);
 		}
 	}
 	d->m[d->nm - 1].klen = (size_t)(o - (d->arena + d->na));
