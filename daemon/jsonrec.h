@@ -1,11 +1,15 @@
 /*
  * JSON records: a payload must be one JSON object in strict RFC 8259 syntax
- * and valid UTF-8. One pass checks it without copying; its line is the
- * original text without insignificant whitespace (most payloads have none,
- * and are their own line), so numbers keep their exact digits and spelling
- * (a parser like cJSON rounds integers above 2^53 through a double and
- * prints 640.0 as 640) and no memory is allocated per value. cJSON serves
- * as the independent oracle in the fuzz target and tests.
+ * and valid UTF-8, nested at most LC_MAX_NESTING deep. One pass checks it
+ * without copying; its line is the original text without insignificant
+ * whitespace (most payloads have none, and are their own line), so numbers
+ * keep their exact digits and spelling (a parser like cJSON rounds integers
+ * above 2^53 through a double and prints 640.0 as 640) and no memory is
+ * allocated per value. An object that repeats a key keeps, as Python's
+ * json.loads does, the last value at the first key's place, keys compared
+ * by their decoded text (the first spelling is written); the pass hashes
+ * every key to notice repeats, and only a record with one is rebuilt. cJSON
+ * serves as the independent oracle in the fuzz target and tests.
  */
 #ifndef LC_JSONREC_H
 #define LC_JSONREC_H
@@ -16,10 +20,12 @@
 #include "buf.h"
 
 /* Write the record as one compact line (with '\n') to dst and its length to
- * *linelen, at most len + 1. dst may be data itself or lie before it (the
- * line is then compacted in place: written bytes never pass the bytes still
- * to be read); otherwise it must not overlap data. Returns 0, or -1 with
- * *reason set to a static explanation (data is then left untouched). */
+ * *linelen, at most len + 1 (dropping repeated keys only shortens it). dst
+ * may be data itself or lie before it (the line is then compacted in place:
+ * written bytes never pass the bytes still to be read; a record with a
+ * repeated key is built aside first); otherwise it must not overlap data.
+ * Returns 0, or -1 with *reason set to a static explanation (data is then
+ * left untouched). */
 int jsonrec_line_at(const uint8_t *data, size_t len, uint8_t *dst, size_t *linelen,
     const char **reason);
 

@@ -114,8 +114,10 @@
 #define LC_METRICS_STALL_UNHEALTHY 5
 #define LC_METRICS_SWEEP_SECONDS 1 /* how often closed scrapers are released */
 
-/* JSON records: deepest nesting accepted (cJSON's own limit is 1000). */
-#define LC_JSON_MAX_DEPTH 512
+/* Deepest nesting of arrays and objects (dicts, lists, tuples) in a record,
+ * JSON or pickle: as deep as Python's json and pickle print under their
+ * default recursion limit (1000), and cJSON's own limit. */
+#define LC_MAX_NESTING 1000
 
 /* Pickle decoder caps, per record. */
 #define LC_PICKLE_MAX_DEPTH 100

@@ -59,3 +59,28 @@ utf8_check(const uint8_t *s, size_t len)
 	}
 	return len;
 }
+
+size_t
+utf8_put(uint8_t *s, uint32_t c)
+{
+	if (c < 0x80) {
+		s[0] = (uint8_t)c;
+		return 1;
+	}
+	if (c < 0x800) {
+		s[0] = (uint8_t)(0xc0 | c >> 6);
+		s[1] = (uint8_t)(0x80 | (c & 0x3f));
+		return 2;
+	}
+	if (c < 0x10000) {
+		s[0] = (uint8_t)(0xe0 | c >> 12);
+		s[1] = (uint8_t)(0x80 | (c >> 6 & 0x3f));
+		s[2] = (uint8_t)(0x80 | (c & 0x3f));
+		return 3;
+	}
+	s[0] = (uint8_t)(0xf0 | c >> 18);
+	s[1] = (uint8_t)(0x80 | (c >> 12 & 0x3f));
+	s[2] = (uint8_t)(0x80 | (c >> 6 & 0x3f));
+	s[3] = (uint8_t)(0x80 | (c & 0x3f));
+	return 4;
+}

@@ -193,17 +193,109 @@ test_fuzz_quote_in_upper_half_of_word(void **state)
 	}
 }
 
+/* As deep as Python prints (issue 12: at least 900 levels), no deeper. */
 static void
 test_nesting_limit(void **state)
 {
-	static char deep[2 * LC_JSON_MAX_DEPTH + 16];
+	static char deep[2 * LC_MAX_NESTING + 16];
 	size_t n;
 
 	(void)state;
-	n = nested(deep, LC_JSON_MAX_DEPTH);
+	assert_true(LC_MAX_NESTING >= 900);
+	n = nested(deep, LC_MAX_NESTING);
 	expect_line_len(deep, n);
-	n = nested(deep, LC_JSON_MAX_DEPTH + 1);
-	expect_reject(deep, n, "too deeply");
+	n = nested(deep, LC_MAX_NESTING + 1);
+	expect_reject(deep, n, "nested deeper than 1000 levels");
+}
+
+/* Issue 12: no line has a duplicate key. As Python's json.loads: the last
+ * value, at the first key's place (spelled as there), keys compared by what
+ * they decode to; the line is written in place all the same. */
+static void
+test_duplicate_keys_last_value_first_place(void **state)
+{
+	(void)state;
+	expect_line("{\"a\":1,\"b\":2,\"a\":3}", "{\"a\":3,\"b\":2}\n");
+	/* A later value longer than the text between: not over unread text. */
+	expect_line("{\"a\":1,\"b\":2,\"a\":\"a much longer value\"}",
+	    "{\"a\":\"a much longer value\",\"b\":2}\n");
+	expect_line("{\"a\":1,\"a\":2,\"b\":3,\"a\":4,\"b\":5}", "{\"a\":4,\"b\":5}\n");
+	expect_line("{ \"a\" : 1 ,\n \"a\" : [ 1 , 2 ] }", "{\"a\":[1,2]}\n");
+	expect_line("{\"\":1,\"\":2}", "{\"\":2}\n");
+	/* Values that are objects, and duplicates inside them and inside arrays. */
+	expect_line("{\"a\":{\"x\":1,\"x\":2},\"b\":[{\"y\":1,\"y\":2}],"
+		    "\"a\":{\"z\":1,\"z\":{\"q\":1,\"q\":2}}}",
+	    "{\"a\":{\"z\":{\"q\":2}},\"b\":[{\"y\":2}]}\n");
+	expect_line("{\"d\":[[{\"k\":1,\"k\":[]}]]}", "{\"d\":[[{\"k\":[]}]]}\n");
+	/* The same key in different objects is no duplicate. */
+	expect_line("{\"a\":{\"a\":1},\"b\":{\"a\":2},\"c\":[{\"a\":3},{\"a\":4}]}",
+	    "{\"a\":{\"a\":1},\"b\":{\"a\":2},\"c\":[{\"a\":3},{\"a\":4}]}\n");
+	expect_line("{\"a\":1,\"A\":2,\"a \":3,\"ab\":4,\"abcdefghi\":5,\"abcdefgh\":6}",
+	    "{\"a\":1,\"A\":2,\"a \":3,\"ab\":4,\"abcdefghi\":5,\"abcdefgh\":6}\n");
+}
+
+static void
+test_duplicate_keys_compared_decoded(void **state)
+{
+	(void)state;
+	expect_line("{\"a\":1,\"\\u0061\":2}", "{\"a\":2}\n");
+	expect_line("{\"\\u0061\":1,\"a\":2}", "{\"\\u0061\":2}\n");
+	expect_line("{\"\\n\":1,\"\\u000a\":2,\"\\/\":3,\"/\":4}", "{\"\\n\":2,\"\\/\":4}\n");
+	/* A surrogate pair is the character it encodes; a lone surrogate only
+	 * equals itself. */
+	expect_line("{\"\\ud83d\\ude00\":1,\"\xf0\x9f\x98\x80\":2}", "{\"\\ud83d\\ude00\":2}\n");
+	expect_line("{\"\\ud800\":1,\"\\uD800\":2,\"\\udc00\":3}",
+	    "{\"\\ud800\":2,\"\\udc00\":3}\n");
+	expect_line("{\"\xd0\xb0\":1,\"\\u0430\":2,\"\xd0\xb1\":3}",
+	    "{\"\xd0\xb0\":2,\"\xd0\xb1\":3}\n");
+	/* Escaped keys without a repeat are kept as they are. */
+	expect_line("{\"\\u0061\":1,\"\\\"\":2}", "{\"\\u0061\":1,\"\\\"\":2}\n");
+}
+
+/* Issue 12: big records come out whole. */
+static void
+test_big_records(void **state)
+{
+	static const char *const units[] = {"x", "\xd1\x8f", "\xf0\x9f\x98\x80"};
+	size_t cap = 2u << 20, n;
+	char *text = malloc(cap), *line = malloc(cap);
+
+	(void)state;
+	assert_non_null(text);
+	assert_non_null(line);
+	/* A 1 MiB message in ASCII, Cyrillic and emoji. */
+	for (size_t u = 0; u < 3; u++) {
+		n = (size_t)sprintf(text, "{\"msg\":\"");
+		while (n < (1u << 20) + 8)
+			n += (size_t)sprintf(text + n, "%s", units[u]);
+		n += (size_t)sprintf(text + n, "\"}");
+		expect_line_len(text, n);
+	}
+	/* A 100,000-item array. */
+	n = (size_t)sprintf(text, "{\"a\":[0");
+	for (int i = 1; i < 100000; i++)
+		n += (size_t)sprintf(text + n, ",%d", i);
+	n += (size_t)sprintf(text + n, "]}");
+	expect_line_len(text, n);
+	/* 20,000 keys, then the same keys twice: the last values are kept. */
+	n = (size_t)sprintf(text, "{\"k0\":0");
+	for (int i = 1; i < 20000; i++)
+		n += (size_t)sprintf(text + n, ",\"k%d\":%d", i, i);
+	text[n] = '}';
+	expect_line_len(text, n + 1);
+	memcpy(line, text, n);
+	line[n] = '\0';
+	for (int i = 0; i < 20000; i++)
+		n += (size_t)sprintf(text + n, ",\"k%d\":%d", i, -i);
+	text[n++] = '}';
+	text[n] = '\0';
+	n = (size_t)sprintf(line, "{\"k0\":0");
+	for (int i = 1; i < 20000; i++)
+		n += (size_t)sprintf(line + n, ",\"k%d\":%d", i, -i);
+	strcpy(line + n, "}\n");
+	expect_line(text, line);
+	free(text);
+	free(line);
 }
 
 static void
@@ -237,6 +329,9 @@ main(void)
 		cmocka_unit_test(test_rejects_broken_structure),
 		cmocka_unit_test(test_nesting_limit),
 		cmocka_unit_test(test_fuzz_quote_in_upper_half_of_word),
+		cmocka_unit_test(test_duplicate_keys_last_value_first_place),
+		cmocka_unit_test(test_duplicate_keys_compared_decoded),
+		cmocka_unit_test(test_big_records),
 		cmocka_unit_test(test_sniff),
 	};
 
