@@ -6,6 +6,7 @@ import json
 import logging
 import logging.handlers
 import os
+import pickle
 import sys
 import threading
 import unittest
@@ -43,6 +44,57 @@ class PythonLoggingTest(unittest.TestCase):
         for payload, line in zip(payloads, lines):
             want = pickle_golden.expected_line(payload)
             self.assertTrue(pickle_golden.same_line(line, want), "got  %s\nwant %s" % (line, want))
+
+    def test_big_records_then_small_ones_on_the_same_connection(self):
+        """What applications send arrives whole with the defaults: a 1 MiB
+        message in ASCII, Cyrillic and emoji, a 100,000-item list and a
+        20,000-key dict, through a real SocketHandler (protocol 1) and as
+        pickles of every protocol, then small records on the same
+        connection; each line is what json.dumps(pickle.loads(p)) prints."""
+        mib = 1024 * 1024
+        big = [("ascii", "a" * mib, {}), ("cyrillic", "ж" * (mib // 2), {}),
+               ("emoji", "\U0001F600" * (mib // 4), {}),
+               ("list", "a list", {"items": list(range(100000))}),
+               ("dict", "a dict", {"table": {"k%d" % i: i for i in range(20000)}})]
+        with Daemon() as d:
+            handler = logging.handlers.SocketHandler("127.0.0.1", d.port)
+            log = make_logger("big", handler)
+            sent = []
+            capture = []
+
+            class Keep(logging.Handler):
+                def emit(self, record):
+                    capture.append(handler.makePickle(record)[4:])
+            log.addHandler(Keep())
+            for name, msg, extra in big:
+                log.warning("%s", msg, extra=dict(extra, kind=name))
+            for i in range(5):
+                log.info("small %d", i)
+            sent.extend(capture)
+            # The same records in every other protocol, on another connection.
+            s = d.connect()
+            for payload in capture[:len(big)]:
+                obj = pickle.loads(payload)
+                for proto in (0, 2, 3, 4, 5):
+                    p = pickle.dumps(obj, proto)
+                    s.sendall(frame(p))
+                    sent.append(p)
+            s.close()
+            handler.close()
+            d.wait_lines(len(sent), timeout=120)
+            self.assertEqual(d.stop(), 0)
+            with open(d.output, "rb") as f:
+                lines = f.read().decode("utf-8").split("\n")[:-1]
+        self.assertEqual(lines[-1], '{"lines_collected": %d}' % len(sent))
+        want = sorted(pickle_golden.expected_line(p) for p in sent)
+        self.assertEqual(len(want), len(lines) - 1)
+        # Two connections interleave: compare as sorted sets of exact lines.
+        got = sorted(lines[:-1])
+        for g, w in zip(got, want):
+            self.assertTrue(g == w, "got  %s...\nwant %s..." % (g[:200], w[:200]))
+        small = [json.loads(line)["msg"] for line in lines[:-1]
+                 if json.loads(line)["msg"].startswith("small")]
+        self.assertEqual(small, ["small %d" % i for i in range(5)])
 
     def test_hostile_pickles_each_followed_by_a_good_record(self):
         """Every hostile pickle is rejected on its own; the record after it on
