@@ -300,7 +300,8 @@ conn_frame(struct conn *c, const uint8_t *data, size_t len, const struct framing
 
 		STATS_ADD(frames_bad, 1);
 		log_sample(sample, sizeof(sample), r.bad_header, sizeof(r.bad_header));
-		log_ratelimited("client %s: \"%s\" is no frame header (a length of %u bytes): looks like "
+		/* Not rate-limited: like the disconnect line, one per connection. */
+		log_warnx("client %s: \"%s\" is no frame header (a length of %u bytes): looks like "
 			  "%s; this port expects 4-byte length-prefixed frames; closing",
 		    c->peer, sample, framing_length(r.bad_header), framing_describe(r.bad_header));
 		intake_reject(c->env->intake, c->peer, "not a frame header",

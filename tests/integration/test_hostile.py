@@ -26,6 +26,9 @@ HOSTILE_PAYLOADS = {
     "garbage": os.urandom(4096),
     "http": HTTP_REQUEST,
     "tls": TLS_CLIENT_HELLO,
+    "text": b"hello, is this the log server?\n",
+    "json_unframed": b'{"msg": "no length prefix"}\n',
+    "syslog": b"<13>Dec  4 04:00:00 host app: a syslog line\n",
     "four_gib": b"\xff\xff\xff\xff" + b"x" * 100,
     # Skipped as it arrives, then the connection goes on.
     "just_over_limit": struct.pack(">L", 1024 * 1024 + 1) + b"y" * (1024 * 1024 + 1)
@@ -110,6 +113,10 @@ class HostileTest(unittest.TestCase):
         self.assertIn('"GET " is no frame header (a length of 1195725856 bytes): looks like an '
                       "HTTP request; this port expects 4-byte length-prefixed frames", log)
         self.assertIn("looks like a TLS handshake; this port expects", log)
+        self.assertIn('"hell" is no frame header (a length of 1751477356 bytes): looks like '
+                      "text; this port expects", log)
+        self.assertIn("looks like JSON text without a length prefix; this port expects", log)
+        self.assertIn("looks like a syslog message; this port expects", log)
         self.assertIn("skipped a frame of 1048577 bytes, over max_record_size (1048576)", log)
 
     def test_garbage_on_udp_is_rejected_per_datagram(self):
