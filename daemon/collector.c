@@ -10,16 +10,16 @@
 #include <event2/event.h>
 #include <event2/thread.h>
 
-#include "batch.h"
-#include "config.h"
-#include "intake.h"
-#include "log.h"
-#include "metrics.h"
-#include "output.h"
-#include "pipeline.h"
-#include "sd.h"
-#include "server.h"
-#include "stats.h"
+#include "base/log.h"
+#include "base/stats.h"
+#include "intake/batch.h"
+#include "intake/intake.h"
+#include "net/server.h"
+#include "ops/config.h"
+#include "ops/metrics.h"
+#include "ops/sd.h"
+#include "pipeline/pipeline.h"
+#include "sink/output.h"
 
 /* How often the STATUS= line is refreshed (seconds). */
 #define COLLECTOR_STATUS_INTERVAL 2
@@ -42,6 +42,23 @@ struct collector {
 	int inputs_done; /* the stop closed every connection */
 	int timed_out;
 };
+
+/* libevent's own messages, into our log. */
+static void
+collector_libevent_log(int severity, const char *msg)
+{
+	switch (severity) {
+	case EVENT_LOG_DEBUG:
+		log_debug("libevent: %s", msg);
+		break;
+	case EVENT_LOG_MSG:
+		log_info("libevent: %s", msg);
+		break;
+	default:
+		log_warnx("libevent: %s", msg);
+		break;
+	}
+}
 
 static void
 collector_status(struct collector *c, const char *stage)
@@ -318,7 +335,7 @@ collector_run(const struct config *cfg)
 	struct output *out, *dead = NULL;
 	enum collector_exit rc;
 
-	log_hook_libevent();
+	event_set_log_callback(collector_libevent_log);
 	if (evthread_use_pthreads() == -1 || (c.base = event_base_new()) == NULL)
 		fatalx("cannot initialise libevent");
 	out = output_open(cfg->output, cfg->output_mode);

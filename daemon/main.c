@@ -3,9 +3,9 @@
  * or JSON objects) from TCP/UDP clients into a JSON Lines file.
  * main() only wires: configuration, logging, then the collector.
  */
+#include "base/log.h"
 #include "collector.h"
-#include "config.h"
-#include "log.h"
+#include "ops/config.h"
 
 int
 main(int argc, char **argv)

@@ -16,7 +16,7 @@
 #include <stdlib.h>
 
 #include "benchutil.h"
-#include "jsonrec.h"
+#include "decode/jsonrec.h"
 
 struct bench_frame {
 	const uint8_t *data;

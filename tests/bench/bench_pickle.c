@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include "pickle.h"
+#include "decode/pickle.h"
 
 /* pickle.dumps(d, 1) of logging.LogRecord("app", 20, "/srv/app/main.py", 42,
  * "user %s logged in", ("alice",), None, func="login") after makePickle's

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config.h"
+#include "ops/config.h"
 
 static char *
 fuzz_print(const struct config *cfg)

@@ -19,9 +19,9 @@
 
 #include <cjson/cJSON.h>
 
-#include "jsonrec.h"
-#include "limits.h"
-#include "utf8.h"
+#include "base/limits.h"
+#include "decode/jsonrec.h"
+#include "decode/utf8.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

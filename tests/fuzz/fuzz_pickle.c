@@ -16,10 +16,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "limits.h"
-#include "pickle.h"
-#include "pickle_int.h"
-#include "utf8.h"
+#include "base/limits.h"
+#include "decode/pickle.h"
+#include "decode/pickle_int.h"
+#include "decode/utf8.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -18,7 +18,7 @@ import lctest  # noqa: E402
 from lctest import Daemon, StalledFifo, frame, json_frame, split_trailer, wait_until  # noqa: E402
 
 METRICS_RE = r"metrics on http://(\S+):(\d+)"
-MAX_CONNECTIONS = 32  # METRICS_MAX_CONNECTIONS in daemon/metrics.c
+MAX_CONNECTIONS = 32  # LC_METRICS_MAX_CONNECTIONS in daemon/base/limits.h
 
 
 def metrics_daemon(*args, listen="127.0.0.1:0", **kw):

@@ -6,8 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "buf.h"
-#include "pickle.h"
+#include "base/buf.h"
+#include "decode/pickle.h"
 
 static int
 pickle2json_read(uint8_t *dst, size_t n)

@@ -9,7 +9,7 @@
 
 #include <cmocka.h>
 
-#include "acl.h"
+#include "net/acl.h"
 
 static int
 allows(const struct acl *acl, const char *ip)

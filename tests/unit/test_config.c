@@ -15,15 +15,15 @@
 
 #include <cmocka.h>
 
-#include "config.h"
+#include "ops/config.h"
 
 #define REPEAT_10_A "aaaaaaaaaa"
 #define REPEAT_190_A                                                                              \
 	REPEAT_10_A REPEAT_10_A REPEAT_10_A REPEAT_10_A REPEAT_10_A REPEAT_10_A REPEAT_10_A        \
 	    REPEAT_10_A REPEAT_10_A REPEAT_10_A REPEAT_10_A REPEAT_10_A REPEAT_10_A REPEAT_10_A    \
 		REPEAT_10_A REPEAT_10_A REPEAT_10_A REPEAT_10_A REPEAT_10_A
-#include "limits.h"
-#include "log.h"
+#include "base/limits.h"
+#include "base/log.h"
 
 #ifndef LC_SOURCE_DIR
 #error "LC_SOURCE_DIR must name the source tree"

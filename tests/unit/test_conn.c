@@ -23,12 +23,12 @@
 #include <cmocka.h>
 #include <event2/event.h>
 
-#include "buf.h"
-#include "conn.h"
-#include "intake.h"
-#include "limits.h"
-#include "output.h"
-#include "pipeline.h"
+#include "base/buf.h"
+#include "base/limits.h"
+#include "intake/intake.h"
+#include "net/conn.h"
+#include "pipeline/pipeline.h"
+#include "sink/output.h"
 #include "tmpdir.h"
 
 #define WAIT_LIMIT_MS 60000

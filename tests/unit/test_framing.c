@@ -10,8 +10,8 @@
 
 #include <cmocka.h>
 
-#include "framing.h"
-#include "limits.h"
+#include "base/limits.h"
+#include "intake/framing.h"
 
 #define MAX_RECORD 1000
 

@@ -9,8 +9,8 @@
 
 #include <cmocka.h>
 
-#include "jsonrec.h"
-#include "limits.h"
+#include "base/limits.h"
+#include "decode/jsonrec.h"
 
 /* Gaps between where a payload lies and where its line is written in place:
  * over itself, and over the spare bytes of payloads before it. */

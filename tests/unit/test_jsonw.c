@@ -9,7 +9,7 @@
 
 #include <cmocka.h>
 
-#include "jsonw.h"
+#include "decode/jsonw.h"
 
 static void
 check_string(const char *in, size_t len, const char *want)

@@ -9,11 +9,11 @@
 
 #include <cmocka.h>
 
-#include "buf.h"
-#include "conn.h"
-#include "metrics_clients.h"
-#include "metrics_text.h"
-#include "stats.h"
+#include "base/buf.h"
+#include "base/stats.h"
+#include "net/conn.h"
+#include "ops/metrics_clients.h"
+#include "ops/metrics_text.h"
 
 /* Whether the NUL-terminated text holds this exact line. */
 static int

@@ -12,7 +12,7 @@
 
 #include <cmocka.h>
 
-#include "output.h"
+#include "sink/output.h"
 #include "tmpdir.h"
 
 static void

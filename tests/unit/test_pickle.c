@@ -14,9 +14,9 @@
 
 #include <cmocka.h>
 
-#include "limits.h"
-#include "pickle.h"
-#include "pickle_int.h"
+#include "base/limits.h"
+#include "decode/pickle.h"
+#include "decode/pickle_int.h"
 
 #define P(lit) (const uint8_t *)(lit), sizeof(lit) - 1
 

@@ -17,9 +17,9 @@
 #include <cmocka.h>
 #include <event2/event.h>
 
-#include "batch.h"
-#include "output.h"
-#include "pipeline.h"
+#include "intake/batch.h"
+#include "pipeline/pipeline.h"
+#include "sink/output.h"
 #include "tmpdir.h"
 
 #define WAIT_LIMIT_MS 60000

@@ -7,7 +7,7 @@
 
 #include <cmocka.h>
 
-#include "utf8.h"
+#include "decode/utf8.h"
 
 #define CHECK(lit) utf8_check((const uint8_t *)(lit), sizeof(lit) - 1)
 

@@ -1,0 +1,525 @@
+/*
+ * The pickle decoder's value tree: node and cell storage, number literals,
+ * and the handful of constructor calls that stand for plain data (bytes,
+ * bytearray, set, frozenset in protocols 0-3, enum members, plain class
+ * instances). Every other call is kept as a description, never performed.
+ *
+ * Everything here costs O(1) or O(bytes consumed from the input): a REDUCE
+ * that turns a list into a set shares the list's cells instead of copying
+ * them, so repeating it cannot make the work quadratic.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/limits.h"
+#include "decode/pickle_int.h"
+
+void
+pk_vec_init(struct pk_vec *v, void *storage, uint32_t cap, uint32_t size, uint32_t max)
+{
+	v->p = storage;
+	v->n = 0;
+	v->cap = cap;
+	v->size = size;
+	v->max = max;
+	v->heap = 0;
+}
+
+/* Room for count more elements (uninitialised); NULL over the limit or when
+ * memory runs out: a decoder reports that, it never dies. */
+void *
+pk_vec_push(struct pk_vec *v, uint32_t count)
+{
+	void *slot;
+
+	if (count > v->max - v->n)
+		return NULL;
+	if (count > v->cap - v->n) {
+		uint64_t cap = (uint64_t)v->cap * 2;
+		void *p;
+
+		if (cap < (uint64_t)v->n + count)
+			cap = (uint64_t)v->n + count;
+		if (cap > v->max)
+			cap = v->max;
+		p = v->heap ? realloc(v->p, cap * v->size) : malloc(cap * v->size);
+		if (p == NULL)
+			return NULL;
+		if (!v->heap)
+			memcpy(p, v->p, (size_t)v->n * v->size);
+		v->p = p;
+		v->cap = (uint32_t)cap;
+		v->heap = 1;
+	}
+	slot = (char *)v->p + (size_t)v->n * v->size;
+	v->n += count;
+	return slot;
+}
+
+void
+pk_vec_free(struct pk_vec *v)
+{
+	if (v->heap)
+		free(v->p);
+	v->heap = 0;
+}
+
+uint32_t
+pk_new(struct pk *pk, enum pk_type type)
+{
+	struct pk_node *node = pk_vec_push(&pk->nodes, 1);
+
+	if (node == NULL)
+		return PK_NIL;
+	memset(node, 0, sizeof(*node));
+	node->type = (uint8_t)type;
+	if (type == PK_CALL) {
+		node->n = PK_NIL;
+		node->u.call.state = PK_NIL;
+		node->u.call.kwargs = PK_NIL;
+	} else if (type == PK_GLOBAL) {
+		node->u.g.attr = PK_NIL;
+	} else if (type >= PK_LIST && type <= PK_FROZENSET) {
+		node->u.c.first = PK_NIL;
+		node->u.c.last = PK_NIL;
+	}
+	return pk->nodes.n - 1;
+}
+
+const uint8_t *
+pk_bytes(const struct pk *pk, const struct pk_node *node)
+{
+	const uint8_t *base = node->flags & PK_F_SCRATCH ? pk->scratch.p : pk->data;
+
+	return base + node->u.s.off;
+}
+
+static int
+pk_hashable(const struct pk *pk, uint32_t idx)
+{
+	switch (PK_NODE(pk, idx)->type) {
+	case PK_LIST:
+	case PK_DICT:
+	case PK_SET:
+	case PK_BYTEARRAY:
+		return 0;
+	default:
+		return 1;
+	}
+}
+
+/* Items APPENDed or SETITEMed onto an object (a list or dict subclass)
+ * are kept in a list or dict of their own, created on first use. */
+static enum pickle_error
+pk_call_items(struct pk *pk, uint32_t call, int pairs, uint32_t *items)
+{
+	enum pk_type want = pairs ? PK_DICT : PK_LIST;
+
+	*items = PK_NODE(pk, call)->n;
+	if (*items == PK_NIL) {
+		if ((*items = pk_new(pk, want)) == PK_NIL)
+			return pk_fail(pk, PICKLE_ERR_TOO_BIG, "out of memory for values");
+		PK_NODE(pk, call)->n = *items;
+	}
+	if (PK_NODE(pk, *items)->type != want)
+		return pk_fail(pk, PICKLE_ERR_STACK, "both items and key/value pairs added to object");
+	return PICKLE_OK;
+}
+
+/* Append an item (key == PK_NIL) or a key/value pair to a container the
+ * caller has checked the opcode may change. */
+enum pickle_error
+pk_add(struct pk *pk, uint32_t container, uint32_t key, uint32_t val)
+{
+	struct pk_node *node = PK_NODE(pk, container);
+	struct pk_cell *cell;
+	enum pickle_error err;
+	uint32_t idx;
+
+	if (node->type == PK_CALL) {
+		if ((err = pk_call_items(pk, container, key != PK_NIL, &container)) != PICKLE_OK)
+			return err;
+		node = PK_NODE(pk, container);
+	}
+	if (node->flags & PK_F_VIEW)
+		return pk_fail(pk, PICKLE_ERR_STACK, "adding items to a set built by REDUCE");
+	if (!pk_hashable(pk, key != PK_NIL ? key : val) &&
+	    (node->type == PK_DICT || node->type == PK_SET))
+		return pk_fail(pk, PICKLE_ERR_KEY, "unhashable dict key or set item");
+	if ((cell = pk_vec_push(&pk->cells, 1)) == NULL)
+		return pk_fail(pk, PICKLE_ERR_TOO_BIG, "out of memory for values");
+	cell->key = key;
+	cell->val = val;
+	cell->next = PK_NIL;
+	idx = pk->cells.n - 1;
+	if (node->n == 0)
+		node->u.c.first = idx;
+	else
+		PK_CELL(pk, node->u.c.last)->next = idx;
+	node->u.c.last = idx;
+	node->n++;
+	return PICKLE_OK;
+}
+
+const char *
+pk_module_alias(const uint8_t *s, size_t n, size_t *alias_len)
+{
+	/* Python 2 module names, as Python 3's pickler writes them for
+	 * protocols 0-2, mapped back the way Python 3's unpickler does. */
+	static const char *const alias[][2] = {
+	    {"__builtin__", "builtins"}, {"copy_reg", "copyreg"}, {"exceptions", "builtins"}};
+
+	for (size_t i = 0; i < sizeof(alias) / sizeof(alias[0]); i++)
+		if (strlen(alias[i][0]) == n && memcmp(s, alias[i][0], n) == 0) {
+			*alias_len = strlen(alias[i][1]);
+			return alias[i][1];
+		}
+	return NULL;
+}
+
+static int
+pk_is_str(const struct pk *pk, uint32_t idx, const char *s)
+{
+	const struct pk_node *node = PK_NODE(pk, idx);
+
+	return node->type == PK_STR && node->u.s.len == strlen(s) &&
+	       memcmp(pk_bytes(pk, node), s, node->u.s.len) == 0;
+}
+
+static int
+pk_is_global(const struct pk *pk, uint32_t idx, const char *module, const char *name)
+{
+	const struct pk_node *node = PK_NODE(pk, idx), *mod;
+	const char *alias;
+	size_t alias_len;
+
+	if (node->type != PK_GLOBAL || node->u.g.attr != PK_NIL || !pk_is_str(pk, node->u.g.name, name))
+		return 0;
+	mod = PK_NODE(pk, node->u.g.module);
+	alias = pk_module_alias(pk_bytes(pk, mod), mod->u.s.len, &alias_len);
+	if (alias != NULL)
+		return strcmp(alias, module) == 0;
+	return pk_is_str(pk, node->u.g.module, module);
+}
+
+/* A new node that is a copy of src with another type and extra flags. */
+static enum pickle_error
+pk_copy_as(struct pk *pk, uint32_t src, enum pk_type type, uint8_t flags, uint32_t *result)
+{
+	if ((*result = pk_new(pk, type)) == PK_NIL)
+		return pk_fail(pk, PICKLE_ERR_TOO_BIG, "out of memory for values");
+	*PK_NODE(pk, *result) = *PK_NODE(pk, src);
+	PK_NODE(pk, *result)->type = (uint8_t)type;
+	PK_NODE(pk, *result)->flags |= flags;
+	return PICKLE_OK;
+}
+
+static int
+pk_is_latin1_name(const struct pk *pk, uint32_t idx)
+{
+	return pk_is_str(pk, idx, "latin1") || pk_is_str(pk, idx, "latin-1");
+}
+
+/* bytes/bytearray from (), (bytes,) or (text, "latin1"). */
+static int
+pk_reduce_bytes(struct pk *pk, enum pk_type type, uint32_t argc, const uint32_t *argv,
+    uint32_t *result, enum pickle_error *err)
+{
+	if (argc == 0) {
+		*err = (*result = pk_new(pk, type)) == PK_NIL
+			   ? pk_fail(pk, PICKLE_ERR_TOO_BIG, "out of memory for values")
+			   : PICKLE_OK;
+		return 1;
+	}
+	if (argc == 1 && (PK_NODE(pk, argv[0])->type == PK_BYTES ||
+			     PK_NODE(pk, argv[0])->type == PK_BYTEARRAY)) {
+		*err = pk_copy_as(pk, argv[0], type, 0, result);
+		return 1;
+	}
+	if (argc == 2 && PK_NODE(pk, argv[0])->type == PK_STR && pk_is_latin1_name(pk, argv[1])) {
+		*err = pk_copy_as(pk, argv[0], type, PK_F_LATIN1, result);
+		return 1;
+	}
+	return 0;
+}
+
+/* set/frozenset from () or one container, sharing its cells. */
+static int
+pk_reduce_set(struct pk *pk, enum pk_type type, uint32_t argc, const uint32_t *argv,
+    uint32_t *result, enum pickle_error *err)
+{
+	uint8_t t = argc == 1 ? PK_NODE(pk, argv[0])->type : PK_NONE;
+
+	if (argc == 0) {
+		*err = (*result = pk_new(pk, type)) == PK_NIL
+			   ? pk_fail(pk, PICKLE_ERR_TOO_BIG, "out of memory for values")
+			   : PICKLE_OK;
+		return 1;
+	}
+	if (t != PK_LIST && t != PK_TUPLE && t != PK_SET && t != PK_FROZENSET)
+		return 0;
+	*err = pk_copy_as(pk, argv[0], type, PK_F_VIEW, result);
+	return 1;
+}
+
+/* getattr(SomeClass, "NAME"): how protocols 0-3 pickle an enum member. */
+static int
+pk_reduce_getattr(struct pk *pk, uint32_t argc, const uint32_t *argv, uint32_t *result,
+    enum pickle_error *err)
+{
+	if (argc != 2 || PK_NODE(pk, argv[0])->type != PK_GLOBAL ||
+	    PK_NODE(pk, argv[0])->u.g.attr != PK_NIL || PK_NODE(pk, argv[1])->type != PK_STR)
+		return 0;
+	if ((*err = pk_copy_as(pk, argv[0], PK_GLOBAL, 0, result)) == PICKLE_OK)
+		PK_NODE(pk, *result)->u.g.attr = argv[1];
+	return 1;
+}
+
+enum pickle_error
+pk_call(struct pk *pk, uint32_t func, uint32_t args, uint32_t kwargs, uint32_t *result)
+{
+	struct pk_node *node;
+
+	if ((*result = pk_new(pk, PK_CALL)) == PK_NIL)
+		return pk_fail(pk, PICKLE_ERR_TOO_BIG, "out of memory for values");
+	node = PK_NODE(pk, *result);
+	node->u.call.func = func;
+	node->u.call.args = args;
+	node->u.call.kwargs = kwargs;
+	return PICKLE_OK;
+}
+
+/*
+ * REDUCE: func(*args). The calls that build plain data become that data;
+ * copyreg._reconstructor(cls, object, None), protocols 0-1's way of making a
+ * plain instance, becomes the same description as protocol 2's NEWOBJ cls();
+ * anything else is described.
+ */
+enum pickle_error
+pk_reduce(struct pk *pk, uint32_t func, uint32_t args, uint32_t *result)
+{
+	const struct pk_node *a = PK_NODE(pk, args);
+	uint32_t argv[3], argc = 0;
+	enum pickle_error err = PICKLE_OK;
+
+	if (a->type != PK_TUPLE)
+		return pk_fail(pk, PICKLE_ERR_VALUE, "REDUCE arguments are not a tuple");
+	for (uint32_t c = a->u.c.first; argc < a->n && argc < 3; c = PK_CELL(pk, c)->next)
+		argv[argc++] = PK_CELL(pk, c)->val;
+	if (a->n > 3)
+		argc = 4; /* none of the known calls */
+	if (pk_is_global(pk, func, "_codecs", "encode") && argc == 2 &&
+	    PK_NODE(pk, argv[0])->type == PK_STR && pk_is_latin1_name(pk, argv[1]))
+		return pk_copy_as(pk, argv[0], PK_BYTES, PK_F_LATIN1, result);
+	if ((pk_is_global(pk, func, "builtins", "bytes") &&
+		pk_reduce_bytes(pk, PK_BYTES, argc, argv, result, &err)) ||
+	    (pk_is_global(pk, func, "builtins", "bytearray") &&
+		pk_reduce_bytes(pk, PK_BYTEARRAY, argc, argv, result, &err)) ||
+	    (pk_is_global(pk, func, "builtins", "set") &&
+		pk_reduce_set(pk, PK_SET, argc, argv, result, &err)) ||
+	    (pk_is_global(pk, func, "builtins", "frozenset") &&
+		pk_reduce_set(pk, PK_FROZENSET, argc, argv, result, &err)) ||
+	    (pk_is_global(pk, func, "builtins", "getattr") &&
+		pk_reduce_getattr(pk, argc, argv, result, &err)))
+		return err;
+	if (pk_is_global(pk, func, "copyreg", "_reconstructor") && argc == 3 &&
+	    PK_NODE(pk, argv[0])->type == PK_GLOBAL && pk_is_global(pk, argv[1], "builtins", "object") &&
+	    argv[2] == PK_NONE_IDX)
+		return pk_call(pk, argv[0], PK_EMPTY_TUPLE_IDX, PK_NIL, result);
+	return pk_call(pk, func, args, PK_NIL, result);
+}
+
+static enum pickle_error
+pk_int_node(struct pk *pk, int64_t v, uint32_t *result)
+{
+	if ((*result = pk_new(pk, PK_INT)) == PK_NIL)
+		return pk_fail(pk, PICKLE_ERR_TOO_BIG, "out of memory for values");
+	PK_NODE(pk, *result)->u.i = v;
+	return PICKLE_OK;
+}
+
+static enum pickle_error
+pk_bigint_node(struct pk *pk, int neg, int scratch, size_t off, size_t len, uint32_t *result)
+{
+	struct pk_node *node;
+
+	if ((*result = pk_new(pk, PK_BIGINT)) == PK_NIL)
+		return pk_fail(pk, PICKLE_ERR_TOO_BIG, "out of memory for values");
+	node = PK_NODE(pk, *result);
+	node->flags = (uint8_t)((neg ? PK_F_NEG : 0) | (scratch ? PK_F_SCRATCH : 0));
+	node->u.s.off = (uint32_t)off;
+	node->u.s.len = (uint32_t)len;
+	return PICKLE_OK;
+}
+
+/*
+ * The text of INT or LONG: PK_TRUE or PK_FALSE for INT's "01"/"00"
+ * (protocol 0-1 booleans), PK_INT (lit->v) or PK_BIGINT (lit->digits, beyond
+ * 64 bits), -1 if malformed. LONG may end in 'L'. Decimal with an optional
+ * sign and no leading zeros (C's strtol would read those as octal).
+ */
+int
+pk_int_literal(const uint8_t *s, size_t n, int is_long, struct pk_int *lit)
+{
+	size_t i = 0;
+	uint64_t u = 0;
+
+	if (!is_long && n == 2 && s[0] == '0' && (s[1] == '0' || s[1] == '1'))
+		return s[1] == '1' ? PK_TRUE : PK_FALSE;
+	if (is_long && n > 0 && s[n - 1] == 'L')
+		n--;
+	lit->neg = 0;
+	if (n > 0 && (s[0] == '-' || s[0] == '+')) {
+		lit->neg = s[0] == '-';
+		i = 1;
+	}
+	lit->digits = s + i;
+	lit->ndigits = n - i;
+	if (lit->ndigits == 0 || (s[i] == '0' && lit->ndigits > 1))
+		return -1;
+	for (size_t k = i; k < n; k++)
+		if (s[k] < '0' || s[k] > '9')
+			return -1;
+	if (lit->ndigits > 19)
+		return PK_BIGINT;
+	for (size_t k = i; k < n; k++)
+		u = u * 10 + (uint64_t)(s[k] - '0');
+	if (u > (uint64_t)INT64_MAX + (uint64_t)lit->neg)
+		return PK_BIGINT;
+	if (lit->neg)
+		lit->v = u == (uint64_t)INT64_MAX + 1 ? INT64_MIN : -(int64_t)u;
+	else
+		lit->v = (int64_t)u;
+	return PK_INT;
+}
+
+/* INT and LONG text as a node; numbers beyond 64 bits keep their digits
+ * from the input. */
+enum pickle_error
+pk_int_text(struct pk *pk, const uint8_t *s, size_t n, int is_long, uint32_t *result)
+{
+	struct pk_int lit;
+
+	switch (pk_int_literal(s, n, is_long, &lit)) {
+	case PK_TRUE:
+		*result = PK_TRUE_IDX;
+		return PICKLE_OK;
+	case PK_FALSE:
+		*result = PK_FALSE_IDX;
+		return PICKLE_OK;
+	case PK_INT:
+		return pk_int_node(pk, lit.v, result);
+	case PK_BIGINT:
+		return pk_bigint_node(pk, lit.neg, 0, (size_t)(lit.digits - pk->data), lit.ndigits,
+		    result);
+	default:
+		return pk_fail(pk, PICKLE_ERR_VALUE, "malformed integer literal");
+	}
+}
+
+/* Divide the little-endian 32-bit words w[0..*nw) by 10^9 in place; return
+ * the remainder and drop leading zero words. */
+static uint32_t
+pk_divmod_1e9(uint32_t *w, size_t *nw)
+{
+	uint64_t rem = 0;
+
+	for (size_t k = *nw; k-- > 0;) {
+		uint64_t cur = rem << 32 | w[k];
+
+		w[k] = (uint32_t)(cur / 1000000000u);
+		rem = cur % 1000000000u;
+	}
+	while (*nw > 0 && w[*nw - 1] == 0)
+		(*nw)--;
+	return (uint32_t)rem;
+}
+
+/* Magnitude of a two's-complement little-endian number as 32-bit words. */
+static size_t
+pk_magnitude(const uint8_t *s, size_t n, int neg, uint32_t *w)
+{
+	size_t nw = (n + 3) / 4;
+	unsigned carry = neg;
+
+	memset(w, 0, nw * sizeof(*w));
+	for (size_t k = 0; k < n; k++) {
+		unsigned b = (neg ? (uint8_t)~s[k] : s[k]) + carry;
+
+		carry = b >> 8;
+		w[k / 4] |= (uint32_t)(b & 0xff) << (8 * (k % 4));
+	}
+	while (nw > 0 && w[nw - 1] == 0)
+		nw--;
+	return nw;
+}
+
+/* LONG1/LONG4 of at most 8 bytes: two's-complement little-endian. */
+int64_t
+pk_int_le_small(const uint8_t *s, size_t n)
+{
+	uint64_t u = n > 0 && (s[n - 1] & 0x80) ? UINT64_MAX : 0;
+	int64_t v;
+
+	for (size_t k = 0; k < n; k++) {
+		u &= ~((uint64_t)0xff << (8 * k));
+		u |= (uint64_t)s[k] << (8 * k);
+	}
+	memcpy(&v, &u, sizeof(v));
+	return v;
+}
+
+/* LONG1/LONG4: two's-complement little-endian bytes, to exact decimal. The
+ * conversion is quadratic, so sizes are capped per number and per record. */
+enum pickle_error
+pk_int_le(struct pk *pk, const uint8_t *s, size_t n, uint32_t *result)
+{
+	uint32_t w[LC_PICKLE_MAX_LONG_BYTES / 4 + 1];
+	char dec[LC_PICKLE_MAX_LONG_BYTES * 5 / 2 + 16], *p = dec + sizeof(dec);
+	int neg = n > 0 && (s[n - 1] & 0x80);
+	size_t nw;
+	uint8_t *dst;
+
+	if (n <= 8)
+		return pk_int_node(pk, pk_int_le_small(s, n), result);
+	if (n > LC_PICKLE_MAX_LONG_BYTES || n > pk->long_budget)
+		return pk_fail(pk, PICKLE_ERR_TOO_BIG, "integer too large");
+	pk->long_budget -= n;
+	nw = pk_magnitude(s, n, neg, w);
+	do {
+		uint32_t chunk = pk_divmod_1e9(w, &nw);
+
+		for (int d = 0; d < 9; d++, chunk /= 10)
+			*--p = (char)('0' + chunk % 10);
+	} while (nw > 0);
+	while (p < dec + sizeof(dec) - 1 && *p == '0')
+		p++;
+	if ((dst = pk_vec_push(&pk->scratch, (uint32_t)(dec + sizeof(dec) - p))) == NULL)
+		return pk_fail(pk, PICKLE_ERR_TOO_BIG, "out of memory for values");
+	memcpy(dst, p, (size_t)(dec + sizeof(dec) - p));
+	return pk_bigint_node(pk, neg, 1, (size_t)(dst - (uint8_t *)pk->scratch.p),
+	    (size_t)(dec + sizeof(dec) - p), result);
+}
+
+/* FLOAT text: what repr() printed, "nan" and "inf" included. */
+enum pickle_error
+pk_float_text(struct pk *pk, const uint8_t *s, size_t n, uint32_t *result)
+{
+	char tmp[64], *end;
+	double d;
+
+	if (n == 0 || n >= sizeof(tmp))
+		return pk_fail(pk, PICKLE_ERR_VALUE, "malformed float literal");
+	for (size_t k = 0; k < n; k++)
+		if (strchr("0123456789.+-eEnNaAiIfFtTyY", s[k]) == NULL || s[k] == '\0')
+			return pk_fail(pk, PICKLE_ERR_VALUE, "malformed float literal");
+	memcpy(tmp, s, n);
+	tmp[n] = '\0';
+	d = strtod(tmp, &end);
+	if (end != tmp + n)
+		return pk_fail(pk, PICKLE_ERR_VALUE, "malformed float literal");
+	if ((*result = pk_new(pk, PK_FLOAT)) == PK_NIL)
+		return pk_fail(pk, PICKLE_ERR_TOO_BIG, "out of memory for values");
+	PK_NODE(pk, *result)->u.d = d;
+	return PICKLE_OK;
+}
