@@ -75,6 +75,23 @@ make_batch(unsigned batch_no, unsigned records, unsigned bad_every)
 	return b;
 }
 
+/* Move record i of batch b on to the next one that should have a line:
+ * past the end of a batch, and past the records rejected on purpose. */
+static void
+skip_to_line(unsigned *b, unsigned *i, unsigned last, const unsigned *sizes, unsigned bad_every)
+{
+	while (*b < last && (*i >= sizes[*b] || (bad_every && *i % bad_every == bad_every - 1))) {
+		if (*i >= sizes[*b]) {
+			(*b)++;
+			*i = 0;
+		} else {
+			(*i)++;
+		}
+	}
+}
+
+/* The file holds exactly the lines of batches [first, last), in order: each
+ * line is the next one expected, and none is missing at the end. */
 static void
 check_file(const char *path, unsigned first, unsigned last, const unsigned *sizes,
     unsigned bad_every)
@@ -87,21 +104,16 @@ check_file(const char *path, unsigned first, unsigned last, const unsigned *size
 	while (fgets(line, sizeof(line), f) != NULL) {
 		unsigned lb, li;
 
-		/* Skip the records that were rejected on purpose. */
-		while (b < last && (i >= sizes[b] || (bad_every && i % bad_every == bad_every - 1))) {
-			if (i >= sizes[b]) {
-				b++;
-				i = 0;
-			} else {
-				i++;
-			}
-		}
+		skip_to_line(&b, &i, last, sizes, bad_every);
+		assert_true(b < last); /* no line beyond the last record */
 		assert_int_equal(sscanf(line, "{\"b\":%u,\"i\":%u", &lb, &li), 2);
 		assert_int_equal(lb, b);
 		assert_int_equal(li, i);
 		i++;
 	}
 	fclose(f);
+	skip_to_line(&b, &i, last, sizes, bad_every);
+	assert_int_equal(b, last); /* the last record's line was there */
 }
 
 static void
