@@ -338,18 +338,19 @@ collector_run(const struct config *cfg)
 	event_set_log_callback(collector_libevent_log);
 	if (evthread_use_pthreads() == -1 || (c.base = event_base_new()) == NULL)
 		fatalx("cannot initialise libevent");
-	out = output_open(cfg->output, cfg->output_mode);
-	if (out == NULL) {
-		fprintf(stderr, "logcatcherd: cannot open output %s: %s\n", cfg->output,
+	/* The dead-letter file first: a torn last line of the output goes there. */
+	if (cfg->dead_letter[0] != '\0' &&
+	    (dead = output_open_dead_letter(cfg->dead_letter, cfg->output_mode)) == NULL) {
+		fprintf(stderr, "logcatcherd: cannot open dead_letter %s: %s\n", cfg->dead_letter,
 		    strerror(errno));
 		event_base_free(c.base);
 		return COLLECTOR_EXIT_FAILURE;
 	}
-	if (cfg->dead_letter[0] != '\0' &&
-	    (dead = output_open(cfg->dead_letter, cfg->output_mode)) == NULL) {
-		fprintf(stderr, "logcatcherd: cannot open dead_letter %s: %s\n", cfg->dead_letter,
+	out = output_open_keeping(cfg->output, cfg->output_mode, dead);
+	if (out == NULL) {
+		fprintf(stderr, "logcatcherd: cannot open output %s: %s\n", cfg->output,
 		    strerror(errno));
-		output_close(out);
+		output_close(dead);
 		event_base_free(c.base);
 		return COLLECTOR_EXIT_FAILURE;
 	}

@@ -98,6 +98,10 @@
 #define LC_WRITE_RETRY_MIN_MS 100
 #define LC_WRITE_RETRY_MAX_MS 5000
 
+/* A torn last line (left by a crash) moved to the dead letters at open keeps
+ * at most this many of its bytes (the entry's "size" says how many it had). */
+#define LC_TORN_KEEP (1024u * 1024u)
+
 /* Logging of bad input: a sample of at most this many bytes, escaped, and at
  * most this many such lines per second (the rest are counted). */
 #define LC_LOG_SAMPLE 64

@@ -55,7 +55,10 @@
 	X(backpressure_pauses, "backpressure_pauses", "",                                          \
 	  "Times reading paused for the max_inflight limit.")                                      \
 	X(write_errors, "write_errors", "", "Failed writes to the output (retried).")              \
-	X(reopens, "reopens", "", "Output reopens (SIGHUP, or the file was replaced).")
+	X(reopens, "reopens", "", "Output reopens (SIGHUP, or the file was replaced).")            \
+	X(torn_lines, "torn_lines_repaired", "",                                                   \
+	  "Torn last lines (cut short by a crash) cut off the output or dead-letter file at "      \
+	  "open.")
 
 /* Upper bounds (seconds) of the write latency histogram's buckets. */
 /* clang-format off */

@@ -141,7 +141,12 @@ batch_pool_drain(void)
 static uint32_t
 batch_peer_index(struct batch *b, const void *peer_key, const char *peer)
 {
-	if (b->npeers > 0 && b->last_peer_key == peer_key)
+	/* The key alone does not name the peer: every datagram has the key
+	 * NULL, and a connection freed during the batch can be reallocated at
+	 * the same address for another peer. The key spares the compare for a
+	 * different source; the name decides. */
+	if (b->npeers > 0 && b->last_peer_key == peer_key &&
+	    strcmp(b->peers[b->npeers - 1], peer) == 0)
 		return (uint32_t)(b->npeers - 1);
 	if (b->npeers == b->cappeers) {
 		b->cappeers = b->cappeers ? b->cappeers * 2 : 16;

@@ -32,7 +32,7 @@ struct batch {
 	size_t nrecs, caprecs;
 	char (*peers)[ADDR_STRLEN];
 	size_t npeers, cappeers;
-	const void *last_peer_key; /* the source of peers[npeers-1] */
+	const void *last_peer_key; /* the source of peers[npeers-1] (with its name) */
 
 	size_t head;      /* lines written in place over in, filled by a worker */
 	struct buf out;   /* the lines after those, filled by a worker */
@@ -59,7 +59,8 @@ size_t batch_pool_bytes(void);
 size_t batch_bytes(const struct batch *b);
 
 /* Add a copy of one payload. peer_key identifies the source (its
- * connection), so consecutive records from it share a peers entry. */
+ * connection, NULL for a datagram): consecutive records with the same key
+ * and peer name share a peers entry. */
 void batch_add(struct batch *b, const void *peer_key, const char *peer, const void *data,
     uint32_t len);
 

@@ -65,7 +65,7 @@ udp_read(struct udp *u, int budget)
 			    peer, n, len);
 			continue;
 		}
-		/* The source key is per datagram: each carries its own peer. */
+		/* No source key: each datagram carries its own peer name. */
 		intake_record(u->intake, NULL, peer, u->buf + LC_FRAME_HEADER, len);
 	}
 }

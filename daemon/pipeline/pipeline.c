@@ -65,7 +65,9 @@ struct pipeline {
 	_Atomic uint64_t pending_records;
 	_Atomic uint64_t lines;
 	_Atomic long failing_since; /* monotonic seconds, 0 when writes work */
-	_Atomic long last_progress; /* monotonic seconds of the last write attempt */
+	_Atomic long last_progress; /* monotonic seconds of the last write attempt, or of
+				     * the submit that ended idleness */
+	long (*now)(void);          /* monotonic seconds */
 	atomic_int abandon;
 };
 
@@ -196,15 +198,15 @@ pipeline_write_retrying(struct pipeline *p, struct output *out, const char *data
 	unsigned delay = LC_WRITE_RETRY_MIN_MS;
 	size_t done = 0;
 
-	atomic_store(&p->last_progress, pipeline_now());
+	atomic_store(&p->last_progress, p->now());
 	while (pipeline_timed_write(out, data, len, &done) == -1) {
-		atomic_store(&p->last_progress, pipeline_now());
+		atomic_store(&p->last_progress, p->now());
 		STATS_ADD(write_errors, 1);
 		if (!p->write_failing) {
 			log_warn("cannot write to %s; holding records and retrying",
 			    output_path(out));
 			p->write_failing = 1;
-			atomic_store(&p->failing_since, pipeline_now());
+			atomic_store(&p->failing_since, p->now());
 		}
 		if (atomic_load(&p->abandon))
 			return -1;
@@ -226,9 +228,9 @@ pipeline_write(struct pipeline *p, struct batch *b)
 {
 	if (b->reopen) {
 		pipeline_reopen(p, "reopened");
-	} else if (pipeline_now() != p->checked_at) {
+	} else if (p->now() != p->checked_at) {
 		/* At most once a second: was the file deleted or replaced? */
-		p->checked_at = pipeline_now();
+		p->checked_at = p->now();
 		if (output_replaced(p->out))
 			pipeline_reopen(p, "output file was deleted or replaced; created a new");
 	}
@@ -278,7 +280,7 @@ pipeline_commit(struct pipeline *p, struct batch *b)
 			atomic_fetch_sub(&p->pending_records, next->nrecs);
 			atomic_fetch_sub(&p->inflight, next->counted);
 			atomic_fetch_add(&p->committed, 1);
-			atomic_store(&p->last_progress, pipeline_now());
+			atomic_store(&p->last_progress, p->now());
 			batch_free(next);
 		} else {
 			/* Abandoned: the stop reports what is pending and exits. */
@@ -345,6 +347,7 @@ pipeline_new(struct event_base *base, struct output *out, const struct pipeline_
 	p->out = out;
 	p->dead_letter = params->dead_letter;
 	p->format = params->format;
+	p->now = params->clock != NULL ? params->clock : pipeline_now;
 	p->on_progress = params->on_progress;
 	p->arg = params->arg;
 	p->progress_ev = event_new(base, -1, 0, pipeline_progress_cb, p);
@@ -377,6 +380,10 @@ pipeline_new(struct event_base *base, struct output *out, const struct pipeline_
 void
 pipeline_submit(struct pipeline *p, struct batch *b)
 {
+	/* After idleness the last write may be an hour old: a stall can only
+	 * count from the arrival of this work. */
+	if (pipeline_idle(p))
+		atomic_store(&p->last_progress, p->now());
 	b->seq = p->submitted++;
 	b->next = NULL;
 	b->counted = 0;
@@ -429,7 +436,7 @@ pipeline_write_failing(const struct pipeline *p)
 {
 	long since = atomic_load(&p->failing_since);
 
-	return since == 0 ? 0 : (int)(pipeline_now() - since) + 1;
+	return since == 0 ? 0 : (int)(p->now() - since) + 1;
 }
 
 unsigned
@@ -439,8 +446,7 @@ pipeline_stalled_for(const struct pipeline *p)
 
 	if (pipeline_idle(p))
 		return 0;
-	/* Work submitted since the last write: waiting is not stalling yet. */
-	return since == 0 ? 0 : (unsigned)(pipeline_now() - since);
+	return (unsigned)(p->now() - since);
 }
 
 uint64_t

@@ -24,6 +24,7 @@ struct pipeline_params {
 	/* Called in the loop thread after batches were committed. */
 	void (*on_progress)(void *arg);
 	void *arg;
+	long (*clock)(void); /* monotonic seconds; NULL: CLOCK_MONOTONIC (tests pass their own) */
 };
 
 /* Starts the worker threads. The output is owned by the pipeline from now
@@ -57,7 +58,8 @@ uint64_t pipeline_lines(const struct pipeline *p);
 int pipeline_write_failing(const struct pipeline *p);
 
 /* Seconds the pipeline has had work but made no progress (no write attempt
- * or commit): 0 while it is idle or moving. A writer retrying a failed write
+ * or commit, counted from the submit that ended idleness): 0 while it is
+ * idle or moving. A writer retrying a failed write
  * still makes attempts; one blocked in write() does not. For the watchdog
  * and the health check. */
 unsigned pipeline_stalled_for(const struct pipeline *p);

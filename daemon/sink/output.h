@@ -1,7 +1,8 @@
 /*
- * The output file: append-only (an existing log is never truncated), created
- * with the configured mode, "-" for stdout. Reopened by path on request, so
- * logrotate's "create" works. Owned by the committer thread.
+ * The output file: append-only (an existing log is never truncated, except
+ * for a torn last line, see output_open), created with the configured mode,
+ * "-" for stdout. Reopened by path on request, so logrotate's "create" works.
+ * Owned by the committer thread.
  */
 #ifndef LC_OUTPUT_H
 #define LC_OUTPUT_H
@@ -10,8 +11,17 @@
 
 struct output;
 
-/* Returns NULL with errno set on failure. */
+
+/* Returns NULL with errno set on failure. A regular file that does not end in
+ * '\n' ends in a line torn by a crash (kill -9, power loss): at every open
+ * and reopen, before anything is appended, the bytes after its last '\n' are
+ * cut off (ftruncate), logged and counted, and dropped. */
 struct output *output_open(const char *path, unsigned mode);
+/* The same, but a torn tail is kept as one dead letter written to `dead`,
+ * which must stay open while out can be reopened. */
+struct output *output_open_keeping(const char *path, unsigned mode, struct output *dead);
+/* The dead-letter file: its own torn tail becomes a dead letter in it. */
+struct output *output_open_dead_letter(const char *path, unsigned mode);
 void output_close(struct output *out);
 const char *output_path(const struct output *out);
 

@@ -4,8 +4,11 @@
  * submission order, rejects are counted, and a reopen falls exactly between
  * the batches submitted before and after it.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -13,6 +16,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include <cmocka.h>
 #include <event2/event.h>
@@ -71,6 +75,23 @@ make_batch(unsigned batch_no, unsigned records, unsigned bad_every)
 	return b;
 }
 
+/* Move record i of batch b on to the next one that should have a line:
+ * past the end of a batch, and past the records rejected on purpose. */
+static void
+skip_to_line(unsigned *b, unsigned *i, unsigned last, const unsigned *sizes, unsigned bad_every)
+{
+	while (*b < last && (*i >= sizes[*b] || (bad_every && *i % bad_every == bad_every - 1))) {
+		if (*i >= sizes[*b]) {
+			(*b)++;
+			*i = 0;
+		} else {
+			(*i)++;
+		}
+	}
+}
+
+/* The file holds exactly the lines of batches [first, last), in order: each
+ * line is the next one expected, and none is missing at the end. */
 static void
 check_file(const char *path, unsigned first, unsigned last, const unsigned *sizes,
     unsigned bad_every)
@@ -83,21 +104,16 @@ check_file(const char *path, unsigned first, unsigned last, const unsigned *size
 	while (fgets(line, sizeof(line), f) != NULL) {
 		unsigned lb, li;
 
-		/* Skip the records that were rejected on purpose. */
-		while (b < last && (i >= sizes[b] || (bad_every && i % bad_every == bad_every - 1))) {
-			if (i >= sizes[b]) {
-				b++;
-				i = 0;
-			} else {
-				i++;
-			}
-		}
+		skip_to_line(&b, &i, last, sizes, bad_every);
+		assert_true(b < last); /* no line beyond the last record */
 		assert_int_equal(sscanf(line, "{\"b\":%u,\"i\":%u", &lb, &li), 2);
 		assert_int_equal(lb, b);
 		assert_int_equal(li, i);
 		i++;
 	}
 	fclose(f);
+	skip_to_line(&b, &i, last, sizes, bad_every);
+	assert_int_equal(b, last); /* the last record's line was there */
 }
 
 static void
@@ -213,6 +229,61 @@ test_lines_in_place_and_copied_keep_order(void **state)
 	event_base_free(base);
 }
 
+static _Atomic long fake_seconds = 1000;
+
+static long
+fake_clock(void)
+{
+	return atomic_load(&fake_seconds);
+}
+
+/* Work arriving after an idle hour is not an hour-long stall: the watchdog
+ * and /healthz must see 0 until the writer really stops moving. The output
+ * is a FIFO kept full, so the batch stays unwritten while we look. */
+static void
+test_stall_clock_starts_when_work_arrives(void **state)
+{
+	char path[128], fill[4096];
+	struct event_base *base = event_base_new();
+	struct pipeline_params params = {.workers = 1, .format = FORMAT_AUTO,
+	    .on_progress = no_progress, .clock = fake_clock};
+	struct pipeline *p;
+	int reader, filler;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/stall.fifo", tmpdir);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	reader = open(path, O_RDONLY | O_NONBLOCK);
+	assert_true(reader >= 0);
+	p = pipeline_new(base, output_open(path, 0600), &params);
+	pipeline_submit(p, make_batch(0, 1, 0));
+	wait_idle(p);
+
+	atomic_fetch_add(&fake_seconds, 3600); /* an idle hour */
+	filler = open(path, O_WRONLY | O_NONBLOCK);
+	assert_true(filler >= 0);
+	memset(fill, 'x', sizeof(fill));
+	while (write(filler, fill, sizeof(fill)) > 0)
+		;
+	assert_int_equal(errno, EAGAIN);
+	pipeline_submit(p, make_batch(1, 1, 0));
+	assert_false(pipeline_idle(p));
+	assert_int_equal(pipeline_stalled_for(p), 0);
+
+	/* Let the write through. */
+	for (int i = 0; i < WAIT_LIMIT_MS && !pipeline_idle(p); i++) {
+		while (read(reader, fill, sizeof(fill)) > 0)
+			;
+		nanosleep(&(struct timespec){0, 1000000}, NULL);
+	}
+	assert_true(pipeline_idle(p));
+	assert_int_equal(pipeline_stalled_for(p), 0);
+	output_close(pipeline_finish(p));
+	close(filler);
+	close(reader);
+	event_base_free(base);
+}
+
 int
 main(void)
 {
@@ -220,6 +291,7 @@ main(void)
 		cmocka_unit_test(test_ordered_commit),
 		cmocka_unit_test(test_reopen_between_batches),
 		cmocka_unit_test(test_lines_in_place_and_copied_keep_order),
+		cmocka_unit_test(test_stall_clock_starts_when_work_arrives),
 	};
 
 	return cmocka_run_group_tests(tests, tmpdir_setup_threaded, tmpdir_teardown);
