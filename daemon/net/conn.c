@@ -1,6 +1,8 @@
 #include "net/conn.h"
 
 #include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -389,12 +391,22 @@ conn_read(struct conn *c, int until_empty)
 }
 
 /* Take the last bytes the kernel holds and close, resetting the connection
- * so that the client's next send fails instead of vanishing. */
+ * so that the client's next send fails instead of vanishing. A client still
+ * sending keeps its newest records in its own kernel (Nagle) until we ACK
+ * what it sent, and our ACK may be delayed (40 ms or more): the reset would
+ * discard records whose send succeeded. So once the socket is empty, send
+ * that ACK now (TCP_QUICKACK) and read what it releases. */
 static void
 conn_finish(struct conn *c, const char *reason)
 {
 	int r = c->waiting ? 0 : conn_read(c, 1);
 
+	if (r == 0 && !c->closed && !c->waiting) {
+		int on = 1;
+
+		setsockopt(c->fd, IPPROTO_TCP, TCP_QUICKACK, &on, sizeof(on));
+		r = conn_read(c, 1);
+	}
 	if (c->closed)
 		return;
 	if (r == 1)
