@@ -13,6 +13,7 @@
 #include "batch.h"
 #include "config.h"
 #include "intake.h"
+#include "limits.h"
 #include "log.h"
 #include "metrics.h"
 #include "output.h"
@@ -298,6 +299,7 @@ collector_run(const struct config *cfg)
 	    &(struct pipeline_params){
 		.workers = collector_workers(cfg),
 		.format = cfg->format,
+		.max_output = LC_OUTPUT_PER_RECORD_FACTOR * (size_t)cfg->max_record_size,
 		.dead_letter = dead,
 		.on_progress = collector_progress,
 		.arg = &c,

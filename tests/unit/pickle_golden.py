@@ -264,8 +264,8 @@ HOSTILE = [
     (b"}X\x02\x00\x00\x00\xc3(Ns.", "utf8"),
     (b"}X\x01\x00\x00\x00aI12x\ns.", "value"),
     (b"}]Ns.", "key"),
-    (b"}X\x01\x00\x00\x00k" + b"]" * 150 + b"a" * 149 + b"s.", "depth"),
-    (b"}X\x01\x00\x00\x00k\x8b\x01\x10\x00\x00" + b"\x01" * 0x1001 + b"s.", "too_big"),
+    (b"}X\x01\x00\x00\x00k" + b"]" * 1000 + b"a" * 999 + b"s.", "depth"),
+    (b"}X\x01\x00\x00\x00k\x8b\x01\x80\x00\x00" + b"\x01" * 0x8001 + b"s.", "too_big"),
 ]
 
 
