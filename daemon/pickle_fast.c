@@ -27,10 +27,6 @@
 
 /* Memo keys tracked; a record that uses more takes the general path. */
 #define PK_FAST_MEMO 512
-/* Keys checked for repeats (a LogRecord has about 21), in a table with
- * room to spare; a record with more takes the general path. */
-#define PK_FAST_KEYS 40
-#define PK_FAST_SLOTS 64
 
 /* How many values the stack takes above the dict (pk_fast.limit): none
  * before EMPTY_DICT, a key and a value for SETITEM, or after a MARK, up to
@@ -47,11 +43,6 @@ struct pk_fast_span {
 	uint8_t kind;
 };
 
-/* A key's text: out->data[start + off .. + len). */
-struct pk_fast_key {
-	uint32_t off, len;
-};
-
 struct pk_fast {
 	struct pk pk; /* the input, read and printed as the general decoder does */
 	struct buf *out;
@@ -60,36 +51,18 @@ struct pk_fast {
 	uint32_t pending; /* values above the dict (and the MARK) */
 	struct pk_fast_span top;     /* the last value pushed, for PUT */
 	uint32_t memo_n, memo_count; /* entries initialised; keys set */
-	uint32_t nkeys;
-	uint8_t slots[PK_FAST_SLOTS]; /* 0, or a key's index + 1 */
-	struct pk_fast_key keys[PK_FAST_KEYS];
+	struct pk_keyset keys; /* a LogRecord has about 21; more: general path */
 	struct pk_fast_span memo[PK_FAST_MEMO];
 };
 
 /* The key just printed, out[f->top.off .. end) from base: -1 if it was
- * printed before, or the table is full. The hash (the length, the first and
- * the middle character) is the cheapest found that gives every key of a
- * LogRecord a slot of its own; with at most PK_FAST_KEYS keys its worst case
- * stays small whatever they are. */
+ * printed before, or the set is full. */
 static inline int
 pk_fast_key(struct pk_fast *f, const char *base, uint32_t end)
 {
-	uint32_t off = f->top.off, len = end - off, n = f->nkeys, i;
-	const uint8_t *text = (const uint8_t *)base + off; /* quoted: len >= 2 */
+	uint32_t off = f->top.off, first;
 
-	if (n == PK_FAST_KEYS)
-		return -1;
-	i = ((len << 3) + ((uint32_t)text[1] << 1) + text[len / 2]) % PK_FAST_SLOTS;
-	for (; f->slots[i] != 0; i = (i + 1) % PK_FAST_SLOTS) {
-		const struct pk_fast_key *k = &f->keys[f->slots[i] - 1];
-
-		if (k->len == len && memcmp(base + k->off, text, len) == 0)
-			return -1;
-	}
-	f->keys[n] = (struct pk_fast_key){off, len};
-	f->slots[i] = (uint8_t)(n + 1);
-	f->nkeys = n + 1;
-	return 0;
+	return pk_keyset_add(&f->keys, base, off, end - off, &first) == 1 ? 0 : -1;
 }
 
 /* Before a value is pushed: whether it keeps the shape (room on the stack,
@@ -386,8 +359,7 @@ pk_fast(const uint8_t *data, size_t len, struct buf *out, size_t max_output)
 	f.out = out;
 	f.start = out->len;
 	f.max = max_output;
-	f.nkeys = 0;
-	memset(f.slots, 0, sizeof(f.slots));
+	pk_keyset_init(&f.keys);
 	f.limit = PK_FAST_NO_DICT;
 	f.pending = f.memo_n = f.memo_count = 0;
 	f.top = (struct pk_fast_span){0};

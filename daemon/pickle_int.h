@@ -242,6 +242,60 @@ pk_line(struct pk *pk, const uint8_t **p, size_t *n)
 	return PICKLE_OK;
 }
 
+/*
+ * A small set of key texts, each base[off .. off + len) (quoted, so len >=
+ * 2), for the fast path's record and the general decoder's small dicts: an
+ * open-addressing table hashed by the length, the first and the middle
+ * character, the cheapest hash found that gives every key of a LogRecord a
+ * slot of its own. With at most PK_KEYSET_MAX keys its worst case stays
+ * small whatever they are.
+ */
+#define PK_KEYSET_MAX 40
+#define PK_KEYSET_SLOTS 64
+
+struct pk_keyset {
+	uint32_t n;
+	uint8_t slots[PK_KEYSET_SLOTS]; /* 0, or a key's index + 1 */
+	struct {
+		uint32_t off, len;
+	} keys[PK_KEYSET_MAX];
+};
+
+static inline void
+pk_keyset_init(struct pk_keyset *set)
+{
+	set->n = 0;
+	memset(set->slots, 0, sizeof(set->slots));
+}
+
+/* Add the key base[off .. off + len): 1 if it is new (its index is
+ * set->n - 1), 0 if an equal key is there (its index to *first), -1 when the
+ * set is full. */
+static inline int
+pk_keyset_add(struct pk_keyset *set, const char *base, uint32_t off, uint32_t len,
+    uint32_t *first)
+{
+	const uint8_t *text = (const uint8_t *)base + off;
+	uint32_t n = set->n, i;
+
+	if (n == PK_KEYSET_MAX)
+		return -1;
+	i = ((len << 3) + ((uint32_t)text[1] << 1) + text[len / 2]) % PK_KEYSET_SLOTS;
+	for (; set->slots[i] != 0; i = (i + 1) % PK_KEYSET_SLOTS) {
+		uint32_t k = set->slots[i] - 1u;
+
+		if (set->keys[k].len == len && memcmp(base + set->keys[k].off, text, len) == 0) {
+			*first = k;
+			return 0;
+		}
+	}
+	set->keys[n].off = off;
+	set->keys[n].len = len;
+	set->slots[i] = (uint8_t)(n + 1);
+	set->n = n + 1;
+	return 1;
+}
+
 /* pickle_value.c */
 void pk_vec_init(struct pk_vec *v, void *storage, uint32_t cap, uint32_t size, uint32_t max);
 void *pk_vec_push(struct pk_vec *v, uint32_t count);

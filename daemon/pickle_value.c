@@ -677,13 +677,53 @@ pk_key_number(const struct pk *pk, uint32_t key, struct buf *b)
 	return 1;
 }
 
+/* Merge entries whose stand-ins (plan[k].lead) print the same: one entry
+ * at the first one's place, with the last one's value. For a small dict, a
+ * key set (as the fast path's); 0 if it does not fit one. */
+static int
+pk_keys_merge_small(struct pk_plan *plan, uint32_t n, const char *text)
+{
+	struct pk_keyset set;
+	uint32_t entry[PK_KEYSET_MAX]; /* the entry each key in the set is */
+
+	if (n > PK_KEYSET_MAX || plan[n - 1].off + plan[n - 1].len > UINT32_MAX)
+		return 0;
+	pk_keyset_init(&set);
+	for (uint32_t k = 0, first; k < n; k++) {
+		const struct pk_plan *rep = &plan[plan[k].lead];
+
+		if (pk_keyset_add(&set, text, (uint32_t)rep->off, (uint32_t)rep->len, &first) == 1) {
+			entry[set.n - 1] = k;
+			plan[k].lead = k;
+		} else {
+			plan[k].lead = entry[first];
+			plan[entry[first]].val = plan[k].val;
+		}
+	}
+	return 1;
+}
+
+/* The same by sorting: O(n log n) however many keys, whatever they are. */
+static void
+pk_keys_merge_sorted(struct pk_plan *plan, uint32_t n, const char *text, struct pk_sortent *e)
+{
+	for (uint32_t k = 0; k < n; k++)
+		e[k] = (struct pk_sortent){plan[plan[k].lead].off, plan[plan[k].lead].len, k};
+	qsort_r(e, n, sizeof(*e), pk_sortent_cmp, (void *)(uintptr_t)text);
+	for (uint32_t i = 0, j; i < n; i = j) {
+		for (j = i + 1; j < n && pk_sortent_same(text, &e[j], &e[i]); j++)
+			plan[e[j].idx].lead = e[i].idx;
+		plan[e[i].idx].lead = e[i].idx;
+		plan[e[i].idx].val = plan[e[j - 1].idx].val;
+	}
+}
+
 /*
  * Of the entries of a dict, in the order set (plan[k].key and .val), mark
  * which print: Python's dict already holds equal keys once, keeping the first
  * key with the last value, so numbers that are equal are merged first; then
  * entries whose keys print the same text (1 and "1", True and "true") are
  * merged the same way. An entry prints if plan[k].lead == k, with plan[k].val.
- * Sorting, not hashing, keeps the worst case O(n log n) whatever the keys.
  */
 enum pickle_error
 pk_keys_dedup(struct pk *pk, struct pk_plan *plan, uint32_t n, const char *text)
@@ -711,14 +751,7 @@ pk_keys_dedup(struct pk *pk, struct pk_plan *plan, uint32_t n, const char *text)
 				plan[e[i].idx].lead = plan[e[i - 1].idx].lead;
 	}
 	buf_free(&nums);
-	for (uint32_t k = 0; k < n; k++)
-		e[k] = (struct pk_sortent){plan[plan[k].lead].off, plan[plan[k].lead].len, k};
-	qsort_r(e, n, sizeof(*e), pk_sortent_cmp, (void *)(uintptr_t)text);
-	for (uint32_t i = 0, j; i < n; i = j) {
-		for (j = i + 1; j < n && pk_sortent_same(text, &e[j], &e[i]); j++)
-			plan[e[j].idx].lead = e[i].idx;
-		plan[e[i].idx].lead = e[i].idx;
-		plan[e[i].idx].val = plan[e[j - 1].idx].val;
-	}
+	if (!pk_keys_merge_small(plan, n, text))
+		pk_keys_merge_sorted(plan, n, text, e);
 	return PICKLE_OK;
 }
