@@ -10,6 +10,7 @@
 #include <event2/event.h>
 #include <event2/thread.h>
 
+#include "base/limits.h"
 #include "base/log.h"
 #include "base/stats.h"
 #include "intake/batch.h"
@@ -360,6 +361,7 @@ collector_run(const struct config *cfg)
 	    &(struct pipeline_params){
 		.workers = collector_workers(cfg),
 		.format = cfg->format,
+		.max_output = LC_OUTPUT_PER_RECORD_FACTOR * (size_t)cfg->max_record_size,
 		.dead_letter = dead,
 		.on_progress = collector_progress,
 		.arg = &c,

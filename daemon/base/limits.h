@@ -123,14 +123,22 @@
  * default recursion limit (1000), and cJSON's own limit. */
 #define LC_MAX_NESTING 1000
 
-/* Pickle decoder caps, per record. */
-#define LC_PICKLE_MAX_DEPTH 100
-#define LC_PICKLE_MAX_STACK 100000
-#define LC_PICKLE_MAX_MEMO 100000
-#define LC_PICKLE_MAX_OUTPUT (4u * 1024u * 1024u)
+/* A pickle record's line may be this many times max_record_size long:
+ * escapes and descriptions make JSON longer than the pickle (6x for control
+ * characters, 4/3 for bytes as base64, more for memo references). */
+#define LC_OUTPUT_PER_RECORD_FACTOR 8
+
+/* Pickle decoder caps, per record. The payload bounds them too: a value
+ * takes at least one byte, and picklers number memo keys from 0 with one
+ * PUT each, so a key beyond the payload's length (plus some slack for
+ * hand-made pickles) only costs memory. */
+#define LC_PICKLE_MAX_STACK (4u * 1024u * 1024u)
+#define LC_PICKLE_MAX_MEMO (4u * 1024u * 1024u)
+#define LC_PICKLE_MEMO_SLACK 65536u
 /* Integers beyond 64 bits (LONG1/LONG4): bytes per number, and in total per
- * record, since converting them to decimal costs time quadratic in size. */
-#define LC_PICKLE_MAX_LONG_BYTES 1024u
+ * record, since converting them to decimal costs time quadratic in size
+ * (2**100000 takes 12.5 KiB). */
+#define LC_PICKLE_MAX_LONG_BYTES (32u * 1024u)
 #define LC_PICKLE_MAX_LONG_TOTAL (64u * 1024u)
 
 #endif

@@ -8,8 +8,8 @@
  *
  * Hostile input: every length read from the wire is checked against what is
  * left of the payload before it is used, the stack, marks and memo have
- * limits, and the tree is only ever walked with a depth limit and a cycle
- * check. Stricter than CPython where CPython is lenient: bytes after STOP, a
+ * limits, and the tree is only ever walked without recursion, with a depth
+ * limit and a cycle check. Stricter than CPython where CPython is lenient: bytes after STOP, a
  * STOP with an open MARK or with more than one value on the stack, and
  * protocol numbers above 5 are rejected.
  */
@@ -27,6 +27,9 @@
 #define PK_INLINE_MARKS 16
 #define PK_INLINE_MEMO 96
 #define PK_INLINE_SCRATCH 256
+#define PK_INLINE_PLANS 32
+#define PK_INLINE_KEYS 512
+#define PK_INLINE_ORDER 32
 
 static const char *const pickle_error_names[PICKLE_ERR_COUNT] = {
     [PICKLE_OK] = "ok",
@@ -217,7 +220,8 @@ pk_memo_put(struct pk *pk, uint64_t key)
 
 	if ((err = pk_top(pk, &top)) != PICKLE_OK)
 		return err;
-	if (key >= LC_PICKLE_MAX_MEMO)
+	/* The memo costs 4 bytes per key up to the largest: limits.h. */
+	if (key >= LC_PICKLE_MAX_MEMO || key >= pk->len + LC_PICKLE_MEMO_SLACK)
 		return pk_fail(pk, PICKLE_ERR_MEMO, "memo key over the limit");
 	while (pk->memo.n <= key) {
 		if ((memo = pk_vec_push(&pk->memo, 1)) == NULL)
@@ -673,13 +677,17 @@ pk_constants(struct pk *pk)
 
 /* The general decoder: any pickle, through the value tree. */
 enum pickle_error
-pk_general(const uint8_t *data, size_t len, struct buf *out, const char **detail)
+pk_general(const uint8_t *data, size_t len, struct buf *out, size_t max_output,
+    const char **detail)
 {
 	struct pk_node nodes[PK_INLINE_NODES];
 	struct pk_cell cells[PK_INLINE_CELLS];
 	uint32_t stack[PK_INLINE_STACK], marks[PK_INLINE_MARKS], memo[PK_INLINE_MEMO];
-	uint8_t scratch[PK_INLINE_SCRATCH];
-	struct pk pk = {.data = data, .len = len, .long_budget = LC_PICKLE_MAX_LONG_TOTAL};
+	uint8_t scratch[PK_INLINE_SCRATCH], keys[PK_INLINE_KEYS];
+	struct pk_plan plans[PK_INLINE_PLANS];
+	struct pk_sortent order[PK_INLINE_ORDER];
+	struct pk pk = {.data = data, .len = len, .long_budget = LC_PICKLE_MAX_LONG_TOTAL,
+	    .max_output = max_output};
 	enum pickle_error err;
 	uint32_t root;
 
@@ -689,6 +697,9 @@ pk_general(const uint8_t *data, size_t len, struct buf *out, const char **detail
 	pk_vec_init(&pk.marks, marks, PK_INLINE_MARKS, sizeof(marks[0]), LC_PICKLE_MAX_STACK);
 	pk_vec_init(&pk.memo, memo, PK_INLINE_MEMO, sizeof(memo[0]), LC_PICKLE_MAX_MEMO);
 	pk_vec_init(&pk.scratch, scratch, PK_INLINE_SCRATCH, 1, UINT32_MAX - 1);
+	pk_vec_init(&pk.plans, plans, PK_INLINE_PLANS, sizeof(plans[0]), PK_NIL - 1);
+	pk_vec_init(&pk.keys, keys, PK_INLINE_KEYS, 1, UINT32_MAX - 1);
+	pk_vec_init(&pk.order, order, PK_INLINE_ORDER, sizeof(order[0]), PK_NIL - 1);
 	pk_constants(&pk);
 	if (len >= UINT32_MAX)
 		err = pk_fail(&pk, PICKLE_ERR_TOO_BIG, "payload too large");
@@ -696,7 +707,7 @@ pk_general(const uint8_t *data, size_t len, struct buf *out, const char **detail
 		err = pk_run(&pk, &root);
 	if (err == PICKLE_OK) {
 		pk.out_start = out->len;
-		if ((err = pk_emit(&pk, root, out, 0)) != PICKLE_OK)
+		if ((err = pk_emit(&pk, root, out)) != PICKLE_OK)
 			buf_truncate(out, pk.out_start);
 	}
 	pk_vec_free(&pk.nodes);
@@ -705,16 +716,20 @@ pk_general(const uint8_t *data, size_t len, struct buf *out, const char **detail
 	pk_vec_free(&pk.marks);
 	pk_vec_free(&pk.memo);
 	pk_vec_free(&pk.scratch);
+	pk_vec_free(&pk.plans);
+	pk_vec_free(&pk.keys);
+	pk_vec_free(&pk.order);
 	if (detail != NULL)
 		*detail = err == PICKLE_OK ? "ok" : pk.detail;
 	return err;
 }
 
 enum pickle_error
-pickle_to_json(const uint8_t *data, size_t len, struct buf *out, const char **detail)
+pickle_to_json(const uint8_t *data, size_t len, struct buf *out, size_t max_output,
+    const char **detail)
 {
-	if (pk_fast(data, len, out) == -1)
-		return pk_general(data, len, out, detail);
+	if (pk_fast(data, len, out, max_output) == -1)
+		return pk_general(data, len, out, max_output, detail);
 	if (detail != NULL)
 		*detail = "ok";
 	return PICKLE_OK;

@@ -33,12 +33,13 @@ enum pickle_error {
 const char *pickle_error_name(enum pickle_error err);
 
 /* Decode one pickle and append its JSON (one compact object, no newline) to
- * out. On error out is left as it was and the reason is returned; *detail,
- * if not NULL, gets a static human-readable explanation. Never allocates
- * more than a bounded multiple of len + LC_PICKLE_MAX_OUTPUT. Thread-safe
- * (no global state). */
+ * out; a record whose JSON would be longer than max_output bytes is
+ * rejected (PICKLE_ERR_TOO_BIG). On error out is left as it was and the
+ * reason is returned; *detail, if not NULL, gets a static human-readable
+ * explanation. Never allocates more than a bounded multiple of len +
+ * max_output. Thread-safe (no global state). */
 enum pickle_error pickle_to_json(const uint8_t *data, size_t len, struct buf *out,
-    const char **detail);
+    size_t max_output, const char **detail);
 
 /* Whether a payload looks like a pickle (0x80 PROTO, or a protocol 0/1
  * opening opcode), for per-frame format detection. */

@@ -7,13 +7,17 @@
  * does not handle, anything the general decoder would refuse) it gives up,
  * its output is rolled back and the general decoder runs from the start.
  * So every error, and its reason, comes from one place; values are printed
- * by the general decoder's own writers (jsonw_*, pk_emit_const,
- * pk_emit_scalar).
+ * by the general decoder's own writers (jsonw_*, pk_emit_const), integer
+ * text as the digits it holds.
  *
  * The stack it models is the dict and the values pushed above it since the
  * MARK or the last SETITEM: their parity tells a key from a value, which is
  * printed at once. A memo entry is the span of output its value printed as,
  * copied again on GET.
+ *
+ * A key set twice must come out once (pickle_emit.c), so each key's text
+ * goes into a small hash table as it is printed; a repeated one, or more
+ * keys than the table takes, hands the record to the general decoder.
  */
 #include <string.h>
 
@@ -42,13 +46,24 @@ struct pk_fast_span {
 struct pk_fast {
 	struct pk pk; /* the input, read and printed as the general decoder does */
 	struct buf *out;
-	size_t start;
+	size_t start, max;
 	uint32_t limit;   /* PK_FAST_NO_DICT, PK_FAST_PAIR or PK_FAST_MARKED */
 	uint32_t pending; /* values above the dict (and the MARK) */
 	struct pk_fast_span top;     /* the last value pushed, for PUT */
 	uint32_t memo_n, memo_count; /* entries initialised; keys set */
+	struct pk_keyset keys; /* a LogRecord has about 21; more: general path */
 	struct pk_fast_span memo[PK_FAST_MEMO];
 };
+
+/* The key just printed, out[f->top.off .. end) from base: -1 if it was
+ * printed before, or the set is full. */
+static inline int
+pk_fast_key(struct pk_fast *f, const char *base, uint32_t end)
+{
+	uint32_t off = f->top.off, first;
+
+	return pk_keyset_add(&f->keys, base, off, end - off, &first) == 1 ? 0 : -1;
+}
 
 /* Before a value is pushed: whether it keeps the shape (room on the stack,
  * a key must be a string); then its separator. The output limit is checked
@@ -58,16 +73,18 @@ static inline int
 pk_fast_begin(struct pk_fast *f, enum pk_fast_kind kind)
 {
 	struct buf *out = f->out;
+	size_t used = out->len - f->start;
 	int key = f->pending % 2 == 0;
 
 	if (f->pending >= f->limit ||
-	    (key && (kind != PK_FAST_STR || out->len - f->start > LC_PICKLE_MAX_OUTPUT)))
+	    (key ? kind != PK_FAST_STR || used > f->max
+		 : pk_fast_key(f, out->data + f->start, (uint32_t)used) == -1))
 		return -1;
 	if (out->len == out->cap)
 		buf_reserve(out, 1);
 	if (!key)
 		out->data[out->len++] = ':';
-	else if (out->len - f->start > 1)
+	else if (used > 1)
 		out->data[out->len++] = ',';
 	f->top.off = (uint32_t)(out->len - f->start);
 	f->top.kind = (uint8_t)kind;
@@ -85,17 +102,7 @@ pk_fast_const(struct pk_fast *f, enum pk_type type)
 	return 0;
 }
 
-/* Any other scalar. */
-static int
-pk_fast_push(struct pk_fast *f, const struct pk_node *node)
-{
-	if (pk_fast_begin(f, PK_FAST_SCALAR) == -1 ||
-	    pk_emit_scalar(&f->pk, node, f->out) != PICKLE_OK)
-		return -1;
-	return 0;
-}
-
-/* Ints, and floats below: printed by the writers pk_emit_scalar would call. */
+/* Ints, and floats below: printed by the writers the general decoder uses. */
 static int
 pk_fast_int(struct pk_fast *f, int64_t v)
 {
@@ -106,42 +113,41 @@ pk_fast_int(struct pk_fast *f, int64_t v)
 }
 
 /* BINUNICODE, SHORT_BINUNICODE, BINUNICODE8: the most common value, so
- * written directly rather than through pk_emit_scalar (whose limit on a
- * string's length is repeated here). */
+ * written directly (the general decoder's limit on a string's length holds:
+ * pk_fast takes no payload longer than it). */
 static inline int
 pk_fast_str(struct pk_fast *f, size_t lensize)
 {
 	const uint8_t *p;
 	size_t n;
 
-	if (pk_take_counted(&f->pk, lensize, &p, &n) != PICKLE_OK || n > LC_PICKLE_MAX_OUTPUT ||
+	if (pk_take_counted(&f->pk, lensize, &p, &n) != PICKLE_OK ||
 	    pk_fast_begin(f, PK_FAST_STR) == -1 || jsonw_string(f->out, p, n) == -1)
 		return -1;
 	return 0;
 }
 
-/* INT and LONG text */
+/* INT and LONG text: its digits are what the general decoder prints (no
+ * leading zeros, pk_int_digits checks), with the sign, except for "-0". */
 static int
 pk_fast_int_text(struct pk_fast *f, int is_long)
 {
-	struct pk_node node = {0};
 	struct pk_int lit;
 	const uint8_t *p;
 	size_t n;
 	int type;
 
 	if (pk_line(&f->pk, &p, &n) != PICKLE_OK ||
-	    (type = pk_int_literal(p, n, is_long, &lit)) == -1)
+	    (type = pk_int_digits(p, n, is_long, &lit)) == -1)
 		return -1;
-	if (type == PK_INT)
-		return pk_fast_int(f, lit.v);
-	node.type = (uint8_t)type;
-	if (type == PK_BIGINT) {
-		node.flags = lit.neg ? PK_F_NEG : 0;
-		node.u.s.off = (uint32_t)(lit.digits - f->pk.data);
-		node.u.s.len = (uint32_t)lit.ndigits;
-	}
-	return pk_fast_push(f, &node);
+	if (type != PK_INT)
+		return pk_fast_const(f, (enum pk_type)type);
+	if (pk_fast_begin(f, PK_FAST_SCALAR) == -1)
+		return -1;
+	if (lit.neg && lit.digits[0] != '0')
+		buf_putc(f->out, '-');
+	buf_append(f->out, lit.digits, lit.ndigits);
+	return 0;
 }
 
 /* BININT, BININT1, BININT2 */
@@ -284,7 +290,7 @@ static int
 pk_fast_stop(struct pk_fast *f)
 {
 	if (f->limit != PK_FAST_PAIR || f->pending != 0 || f->pk.pos != f->pk.len ||
-	    f->top.off > LC_PICKLE_MAX_OUTPUT)
+	    f->top.off > f->max)
 		return -1;
 	buf_putc(f->out, '}');
 	return 1;
@@ -339,16 +345,21 @@ pk_fast_run(struct pk_fast *f)
 /* Append the JSON of a record of the common shape and return 0; or leave
  * out as it was and return -1 for pk_general to decode it. */
 int
-pk_fast(const uint8_t *data, size_t len, struct buf *out)
+pk_fast(const uint8_t *data, size_t len, struct buf *out, size_t max_output)
 {
 	struct pk_fast f;
 
-	if (len >= UINT32_MAX)
+	if (len >= UINT32_MAX || len > max_output)
 		return -1;
-	/* Not an initialiser: that would clear the whole memo every time. */
-	f.pk = (struct pk){.data = data, .len = len};
+	/* Not initialisers: they would clear the whole memo every time, and
+	 * all of f.pk, of which the fast path reads only the input. */
+	f.pk.data = data;
+	f.pk.len = len;
+	f.pk.pos = 0;
 	f.out = out;
 	f.start = out->len;
+	f.max = max_output;
+	pk_keyset_init(&f.keys);
 	f.limit = PK_FAST_NO_DICT;
 	f.pending = f.memo_n = f.memo_count = 0;
 	f.top = (struct pk_fast_span){0};

@@ -9,6 +9,10 @@
  * record costs a handful of allocations however many values it has, and
  * none at all when it fits the inline first blocks. Nodes refer to each other
  * by index, which keeps memo sharing (and cycles) exact without copying.
+ *
+ * Nothing here recurses: the printer keeps its open containers in a vector
+ * of frames (at most LC_MAX_NESTING), so a worker's C stack use does not
+ * depend on the record.
  */
 #ifndef LC_PICKLE_INT_H
 #define LC_PICKLE_INT_H
@@ -85,20 +89,53 @@ struct pk_vec {
 	int heap;
 };
 
+/* A container being printed (pickle_emit.c). */
+struct pk_frame {
+	size_t quote;  /* a described dict key: where its text began, or SIZE_MAX */
+	uint32_t node; /* the container */
+	uint32_t cell; /* the next cell to print, or the next part of a $call */
+	uint32_t k;    /* items (or keys) done */
+	uint32_t plan; /* a dict: its first entry in pk.plans */
+	uint32_t printed; /* a dict: entries printed */
+	uint8_t kind;
+	uint8_t levels; /* JSON levels it opened */
+};
+
+/* A dict entry while its dict is printed: the key's text (in the output,
+ * then in pk.keys), the value to print, and the entry whose text it repeats
+ * (itself if it is the first with that text). */
+struct pk_plan {
+	size_t off, len;
+	uint32_t key, val, lead;
+};
+
+/* A key text to sort (pk_keys_dedup): bytes at off, then the entry's place. */
+struct pk_sortent {
+	size_t off, len;
+	uint32_t idx;
+};
+
 struct pk {
 	const uint8_t *data;
 	size_t len, pos;
 	struct pk_vec nodes, cells, stack, marks, memo, scratch;
+	struct pk_vec frames, plans, keys, order; /* the printer's (pickle_emit.c) */
 	uint32_t memo_count; /* distinct memo keys set (MEMOIZE's next key) */
+	uint32_t depth;      /* JSON levels open while printing */
 	size_t long_budget;  /* big-integer bytes left to convert */
 	size_t out_start;
+	size_t max_output;
+	/* Output to come that is not in out yet (key texts set aside), and
+	 * printed but dropped (repeated keys): both count toward max_output, so
+	 * the printer's work is bounded by it. */
+	size_t pending, discarded;
 	const char *detail;
 };
 
-/* What an INT or LONG literal holds (pk_int_literal). */
+/* What an INT or LONG literal holds (pk_int_digits, pk_int_literal). */
 struct pk_int {
-	int64_t v;             /* PK_INT */
-	const uint8_t *digits; /* PK_BIGINT: its decimal digits, no sign */
+	int64_t v;             /* PK_INT, from pk_int_literal */
+	const uint8_t *digits; /* its decimal digits, no sign */
 	size_t ndigits;
 	int neg;
 };
@@ -108,10 +145,10 @@ struct pk_int {
 
 /* pickle.c */
 enum pickle_error pk_general(const uint8_t *data, size_t len, struct buf *out,
-    const char **detail);
+    size_t max_output, const char **detail);
 
 /* pickle_fast.c */
-int pk_fast(const uint8_t *data, size_t len, struct buf *out);
+int pk_fast(const uint8_t *data, size_t len, struct buf *out, size_t max_output);
 
 /* ---- errors and reading the input (inline: they run per opcode) ---- */
 
@@ -205,6 +242,60 @@ pk_line(struct pk *pk, const uint8_t **p, size_t *n)
 	return PICKLE_OK;
 }
 
+/*
+ * A small set of key texts, each base[off .. off + len) (quoted, so len >=
+ * 2), for the fast path's record and the general decoder's small dicts: an
+ * open-addressing table hashed by the length, the first and the middle
+ * character, the cheapest hash found that gives every key of a LogRecord a
+ * slot of its own. With at most PK_KEYSET_MAX keys its worst case stays
+ * small whatever they are.
+ */
+#define PK_KEYSET_MAX 40
+#define PK_KEYSET_SLOTS 64
+
+struct pk_keyset {
+	uint32_t n;
+	uint8_t slots[PK_KEYSET_SLOTS]; /* 0, or a key's index + 1 */
+	struct {
+		uint32_t off, len;
+	} keys[PK_KEYSET_MAX];
+};
+
+static inline void
+pk_keyset_init(struct pk_keyset *set)
+{
+	set->n = 0;
+	memset(set->slots, 0, sizeof(set->slots));
+}
+
+/* Add the key base[off .. off + len): 1 if it is new (its index is
+ * set->n - 1), 0 if an equal key is there (its index to *first), -1 when the
+ * set is full. */
+static inline int
+pk_keyset_add(struct pk_keyset *set, const char *base, uint32_t off, uint32_t len,
+    uint32_t *first)
+{
+	const uint8_t *text = (const uint8_t *)base + off;
+	uint32_t n = set->n, i;
+
+	if (n == PK_KEYSET_MAX)
+		return -1;
+	i = ((len << 3) + ((uint32_t)text[1] << 1) + text[len / 2]) % PK_KEYSET_SLOTS;
+	for (; set->slots[i] != 0; i = (i + 1) % PK_KEYSET_SLOTS) {
+		uint32_t k = set->slots[i] - 1u;
+
+		if (set->keys[k].len == len && memcmp(base + set->keys[k].off, text, len) == 0) {
+			*first = k;
+			return 0;
+		}
+	}
+	set->keys[n].off = off;
+	set->keys[n].len = len;
+	set->slots[i] = (uint8_t)(n + 1);
+	set->n = n + 1;
+	return 1;
+}
+
 /* pickle_value.c */
 void pk_vec_init(struct pk_vec *v, void *storage, uint32_t cap, uint32_t size, uint32_t max);
 void *pk_vec_push(struct pk_vec *v, uint32_t count);
@@ -215,12 +306,15 @@ const uint8_t *pk_bytes(const struct pk *pk, const struct pk_node *node);
 enum pickle_error pk_reduce(struct pk *pk, uint32_t func, uint32_t args, uint32_t *result);
 enum pickle_error pk_call(struct pk *pk, uint32_t func, uint32_t args, uint32_t kwargs,
     uint32_t *result);
+int pk_int_digits(const uint8_t *s, size_t n, int is_long, struct pk_int *lit);
 int pk_int_literal(const uint8_t *s, size_t n, int is_long, struct pk_int *lit);
 enum pickle_error pk_int_text(struct pk *pk, const uint8_t *s, size_t n, int is_long,
     uint32_t *result);
 int64_t pk_int_le_small(const uint8_t *s, size_t n);
 enum pickle_error pk_int_le(struct pk *pk, const uint8_t *s, size_t n, uint32_t *result);
 enum pickle_error pk_float_text(struct pk *pk, const uint8_t *s, size_t n, uint32_t *result);
+/* Which entries of a dict print: text holds their keys' texts. */
+enum pickle_error pk_keys_dedup(struct pk *pk, struct pk_plan *plan, uint32_t n, const char *text);
 const char *pk_module_alias(const uint8_t *s, size_t n, size_t *alias_len);
 
 /* pickle_text.c */
@@ -229,8 +323,7 @@ enum pickle_error pk_py2_bytes(struct pk *pk, const uint8_t *s, size_t n, uint32
 enum pickle_error pk_py2_literal(struct pk *pk, const uint8_t *s, size_t n, uint32_t *result);
 
 /* pickle_emit.c */
-enum pickle_error pk_emit(struct pk *pk, uint32_t idx, struct buf *out, int depth);
-enum pickle_error pk_emit_scalar(struct pk *pk, const struct pk_node *node, struct buf *out);
+enum pickle_error pk_emit(struct pk *pk, uint32_t root, struct buf *out);
 
 /* PK_NONE, PK_TRUE or PK_FALSE as JSON (inline: the fast path prints it too). */
 static inline void

@@ -21,9 +21,11 @@ enum record_reject {
 };
 
 /* Append the record's line (with '\n') to out, or return why not with
- * *reason set to a static explanation (out unchanged). */
+ * *reason set to a static explanation (out unchanged). A pickle record's
+ * line may be at most max_output bytes long (a JSON record's line is never
+ * longer than its payload). */
 enum record_reject record_to_line(enum record_format format, const uint8_t *data, size_t len,
-    struct buf *out, const char **reason);
+    struct buf *out, size_t max_output, const char **reason);
 
 /* Whether the record is read as JSON. A JSON record's line is never longer
  * than its payload and a '\n', so it can be written in place. */

@@ -41,6 +41,7 @@ struct pipeline {
 	struct output *out;
 	struct output *dead_letter;
 	enum record_format format;
+	size_t max_output; /* longest line of a pickle record */
 	struct event *progress_ev;
 	void (*on_progress)(void *);
 	void *arg;
@@ -96,7 +97,7 @@ pipeline_record_line(struct pipeline *p, struct batch *b, const uint8_t *payload
 		return rej;
 	}
 	*in_place = 0;
-	return record_to_line(p->format, payload, len, &b->out, reason);
+	return record_to_line(p->format, payload, len, &b->out, p->max_output, reason);
 }
 
 /* Count what the batch holds now in flight, in place of what it held. */
@@ -348,6 +349,8 @@ pipeline_new(struct event_base *base, struct output *out, const struct pipeline_
 	p->dead_letter = params->dead_letter;
 	p->format = params->format;
 	p->now = params->clock != NULL ? params->clock : pipeline_now;
+	p->max_output = params->max_output ? params->max_output
+					    : LC_OUTPUT_PER_RECORD_FACTOR * (size_t)LC_DEFAULT_MAX_RECORD;
 	p->on_progress = params->on_progress;
 	p->arg = params->arg;
 	p->progress_ev = event_new(base, -1, 0, pipeline_progress_cb, p);

@@ -20,6 +20,7 @@ struct pipeline;
 struct pipeline_params {
 	unsigned workers;
 	enum record_format format;
+	size_t max_output;          /* longest line of a pickle record; 0: default */
 	struct output *dead_letter; /* or NULL; owned by the pipeline */
 	/* Called in the loop thread after batches were committed. */
 	void (*on_progress)(void *arg);

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "base/limits.h"
 #include "decode/pickle.h"
 
 /* pickle.dumps(d, 1) of logging.LogRecord("app", 20, "/srv/app/main.py", 42,
@@ -103,6 +104,7 @@ main(int argc, char **argv)
 	size_t nframes = 1, bytes = 0;
 	uint8_t *file = NULL;
 	unsigned long n = 0;
+	size_t max_output = LC_OUTPUT_PER_RECORD_FACTOR * (size_t)LC_DEFAULT_MAX_RECORD;
 	struct buf out;
 	const char *detail;
 
@@ -113,7 +115,7 @@ main(int argc, char **argv)
 	buf_init(&out);
 	for (size_t i = 0; i < nframes; i++) {
 		buf_truncate(&out, 0);
-		if (pickle_to_json(frames[i].data, frames[i].len, &out, &detail) != PICKLE_OK) {
+		if (pickle_to_json(frames[i].data, frames[i].len, &out, max_output, &detail) != PICKLE_OK) {
 			fprintf(stderr, "bench_pickle: record %zu rejected: %s\n", i, detail);
 			return 1;
 		}
@@ -125,7 +127,7 @@ main(int argc, char **argv)
 			const struct bench_frame *fr = &frames[n % nframes];
 
 			buf_truncate(&out, 0);
-			pickle_to_json(fr->data, fr->len, &out, NULL);
+			pickle_to_json(fr->data, fr->len, &out, max_output, NULL);
 			bytes += fr->len;
 		}
 		elapsed = bench_now() - start;

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 
 #include "base/buf.h"
+#include "base/limits.h"
 #include "decode/pickle.h"
 
 static int
@@ -33,7 +34,7 @@ main(void)
 			return 1;
 		}
 		buf_truncate(&out, 0);
-		err = pickle_to_json(payload, len, &out, &detail);
+		err = pickle_to_json(payload, len, &out, LC_OUTPUT_PER_RECORD_FACTOR * (size_t)LC_DEFAULT_MAX_RECORD, &detail);
 		if (err == PICKLE_OK)
 			printf("%.*s\n", (int)out.len, out.data);
 		else

@@ -15,8 +15,12 @@ _codecs.encode) stay real, and describe() applies the $-descriptions of
 docs/protocol.md. Byte equality checks key order, int vs float, float repr,
 escapes, and the \\udXXX form of lone surrogates at once.
 
-Also checks random doubles against Python's repr(), and that hostile pickles
-are rejected with the expected reason.
+Also checks random doubles against Python's repr(), that hostile pickles
+are rejected with the expected reason, and the big shapes of issue 12:
+nesting up to the limit (and one level beyond it, rejected), integers of
+2**100000, 1 MiB messages, 100,000-item lists, 20,000-key dicts, and dicts
+whose keys repeat or print the same (one entry each: the one set last, where
+the key first appeared).
 """
 import base64
 import datetime
@@ -32,6 +36,7 @@ import struct
 import subprocess
 import sys
 import uuid
+from itertools import count
 
 ALIASES = {"__builtin__": "builtins", "copy_reg": "copyreg", "exceptions": "builtins"}
 
@@ -53,7 +58,7 @@ class Call:
 
     def __setitem__(self, key, value):
         if self.dictitems is None:
-            self.dictitems = {}
+            self.dictitems = TimedDict()
         self.dictitems[key] = value
 
 
@@ -98,7 +103,39 @@ REAL = {
 }
 
 
+SET_TIME = count()
+
+
+class TimedDict(dict):
+    """A dict that remembers when each key was last set: of keys that print
+    the same text, the one set last is the one kept."""
+
+    def __init__(self):
+        super().__init__()
+        self.times = {}
+
+    def __setitem__(self, key, value):
+        super().__setitem__(key, value)
+        self.times[key] = next(SET_TIME)
+
+
+def load_empty_dict(self):
+    self.append(TimedDict())
+
+
+def load_dict(self):
+    items = self.pop_mark()
+    d = TimedDict()
+    for i in range(0, len(items), 2):
+        d[items[i]] = items[i + 1]
+    self.append(d)
+
+
 class RefUnpickler(pickle._Unpickler):
+    dispatch = dict(pickle._Unpickler.dispatch)
+    dispatch[pickle.EMPTY_DICT[0]] = load_empty_dict
+    dispatch[pickle.DICT[0]] = load_dict
+
     def find_class(self, module, name):
         module = ALIASES.get(module, module)
         return REAL.get((module, name)) or marker(module + "." + name)
@@ -115,7 +152,7 @@ def describe(v, active=()):
     if isinstance(v, (list, tuple)):
         return [describe(x, active) for x in v]
     if isinstance(v, dict):
-        return {key_text(k, active): describe(x, active) for k, x in v.items()}
+        return describe_dict(v, active)
     if isinstance(v, bytes):
         return {"$bytes": base64.b64encode(v).decode()}
     if isinstance(v, bytearray):
@@ -136,6 +173,18 @@ def describe(v, active=()):
                 d[name] = describe(part, active)
         return d
     raise TypeError("no description for %r" % (v,))
+
+
+def describe_dict(v, active):
+    """Keys as json.dumps makes them; of keys that print the same, one
+    entry, where the first appeared, with the value set last."""
+    out, when = {}, {}
+    times = getattr(v, "times", {})
+    for i, (k, x) in enumerate(v.items()):
+        text, t = key_text(k, active), times.get(k, i)
+        if text not in out or t > when[text]:
+            out[text], when[text] = describe(x, active), t
+    return out
 
 
 def key_text(k, active):
@@ -264,8 +313,8 @@ HOSTILE = [
     (b"}X\x02\x00\x00\x00\xc3(Ns.", "utf8"),
     (b"}X\x01\x00\x00\x00aI12x\ns.", "value"),
     (b"}]Ns.", "key"),
-    (b"}X\x01\x00\x00\x00k" + b"]" * 150 + b"a" * 149 + b"s.", "depth"),
-    (b"}X\x01\x00\x00\x00k\x8b\x01\x10\x00\x00" + b"\x01" * 0x1001 + b"s.", "too_big"),
+    (b"}X\x01\x00\x00\x00k" + b"]" * 1000 + b"a" * 999 + b"s.", "depth"),
+    (b"}X\x01\x00\x00\x00k\x8b\x01\x80\x00\x00" + b"\x01" * 0x8001 + b"s.", "too_big"),
 ]
 
 
@@ -293,10 +342,93 @@ def float_cases(count=30000):
         yield "floats %d-%d" % (i, i + 49), payload, expected_line(payload)
 
 
-def write_corpus(directory):
+def nested(kind, levels):
+    """levels containers, one inside the other, around a 0."""
+    wrap = {"list": lambda x: [x], "dict": lambda x: {"a": x}, "tuple": lambda x: (x,)}
+    kinds = ["list", "dict", "tuple"] if kind == "mixed" else [kind]
+    v = 0
+    for i in range(levels):
+        v = wrap[kinds[i % len(kinds)]](v)
+    return v
+
+
+def big_records():
+    """LogRecords with the big shapes as extra= values: (name, record)."""
+    log = logging.getLogger("golden.big")
+    make = lambda extra: log.makeRecord(log.name, logging.INFO, __file__, 1, "big", None,
+                                        None, "f", extra)
+    mib = 1 << 20
+    yield "ascii 1 MiB", make({"m": "x" * mib})
+    yield "cyrillic 1 MiB", make({"m": "\u0430" * (mib // 2)})
+    yield "emoji 1 MiB", make({"m": "\U0001f600" * (mib // 4)})
+    yield "list 100000", make({"l": [i if i % 2 else "s%d" % i for i in range(100000)]})
+    yield "dict 20000", make({"d": {"k%05d" % i: i for i in range(20000)}})
+    for kind in ("list", "dict", "tuple", "mixed"):
+        # The record is the first level: 999 more make the limit, 1000.
+        yield "nested %s 999" % kind, make({"n": nested(kind, 999)})
+    for v in (2 ** 100000, -2 ** 100000, 2 ** 100000 - 1, -(2 ** (8 * 32768 - 1)) + 1,
+              10 ** 5999, -(10 ** 5999) + 1):
+        yield "int of %d bits" % v.bit_length(), make({"i": v, "j": [-v]})
+    yield "colliding keys", make({"k": {1: "int", "1": "str", None: "none", "null": "s",
+                                        "true": "s", True: "bool", 2 ** 70: "big",
+                                        str(2 ** 70): "s", 1.5: "f", "1.5": "s",
+                                        (1, 2): "t", "[1,2]": "s", b"b": "b",
+                                        '{"$bytes":"Yg=="}': "s", float("nan"): "nan",
+                                        "NaN": "s", 2.0 ** 70: "float"}})
+
+
+def repeated_keys():
+    """Hand-made pickles that set a key twice: (name, payload)."""
+    s = lambda t: b"X" + struct.pack("<I", len(t)) + t
+    yield "SETITEMS twice", b"}(" + s(b"a") + b"K\x01" + s(b"b") + b"K\x02" + s(b"a") + b"K\x03u."
+    yield "SETITEM twice", b"}" + s(b"a") + b"K\x01s" + s(b"b") + b"K\x02s" + s(b"a") + b"K\x03s."
+    yield "DICT with repeats", b"(Va\nI1\nVb\nI2\nVa\nI3\nd."
+    yield "memo key again", b"}(" + s(b"a") + b"q\x01K\x01" + s(b"b") + b"K\x02h\x01K\x03u."
+    yield "int, str, bool", b"}(K\x01K\x01" + s(b"1") + b"K\x02\x88K\x03u."
+    yield "str, then int", b"}(" + s(b"1") + b"K\x01K\x01K\x02u."
+    yield "None and null", b"}(N" + b"K\x01" + s(b"null") + b"K\x02NK\x03u."
+    yield "1.0 and 1", b"}(G?\xf0\x00\x00\x00\x00\x00\x00K\x01K\x01K\x02u."
+    yield "nested dict repeats", (b"}(" + s(b"d") + b"}(" + s(b"x") + b"K\x01" + s(b"x")
+                                  + b"K\x02u" + s(b"d") + b"NK\x01" + s(b"e") + b"u.")
+    yield "object state repeats", (b"\x80\x02}(" + s(b"o") + b"c__main__\nT\n)\x81}(" + s(b"a")
+                                   + b"K\x01K\x01K\x02" + s(b"a") + b"K\x03ubu.")
+
+
+def big_cases():
+    for name, record in big_records():
+        for proto in range(6):
+            payload = make_pickle(record, proto)
+            yield "%s proto %d" % (name, proto), payload, expected_line(payload)
+    for name, payload in repeated_keys():
+        yield name, payload, expected_line(payload)
+    too_deep = logging.makeLogRecord({"n": nested("list", 1000)})
+    for proto in range(6):
+        yield "nested 1000 proto %d" % proto, make_pickle(too_deep, proto), "ERROR depth"
+
+
+def nesting_seeds():
+    """Small seeds of issue 12's shapes: (name, payload)."""
+    for name, payload in repeated_keys():
+        yield "repeated_" + name.replace(" ", "_").replace(",", ""), payload
+    for kind in ("list", "dict", "tuple", "mixed"):
+        yield "nested_%s_999" % kind, pickle.dumps({"n": nested(kind, 999)}, 4)
+    yield "nested_list_1000", pickle.dumps({"n": nested("list", 1000)}, 2)
+    yield "long4_big", pickle.dumps({"i": 2 ** 30000 - 1, "j": -2 ** 20000}, 2)
+    yield "long4_over", pickle.dumps({"i": 2 ** (8 * 32768 - 1)}, 2)
+    yield "colliding_keys", pickle.dumps({1: 1, "1": 2, True: 3, "true": 4, None: 5,
+                                          "null": 6, (1, 2): 7, "[1,2]": 8}, 2)
+
+
+def write_corpus(directory, only_new=False):
     """Seed corpus for fuzz_pickle: real records of every protocol, plus the
-    hostile cases (run: pickle_golden.py --corpus tests/fuzz/corpus/pickle)."""
+    hostile cases and issue 12's shapes (run: pickle_golden.py --corpus
+    tests/fuzz/corpus/pickle)."""
     import os
+    for name, payload in nesting_seeds():
+        with open(os.path.join(directory, name), "wb") as f:
+            f.write(payload)
+    if only_new:
+        return
     names = ["plain", "args", "unicode", "exc_info", "exception_outside", "stack_info"]
     for i, record in enumerate(records()):
         name = names[i] if i < len(names) else "extra_" + record.getMessage().split()[-1]
@@ -309,8 +441,10 @@ def write_corpus(directory):
 
 
 def main():
-    if sys.argv[1] == "--corpus":
-        write_corpus(sys.argv[2])
+    sys.setrecursionlimit(20000)  # Python's own side of 1000 levels
+    sys.set_int_max_str_digits(0)  # protocols 0-1 write integers as text
+    if sys.argv[1] in ("--corpus", "--corpus-new"):
+        write_corpus(sys.argv[2], sys.argv[1] == "--corpus-new")
         return 0
     tool = sys.argv[1]
     cases = []
@@ -320,6 +454,7 @@ def main():
             cases.append(("%s/%s proto %d" % (record.msg, record.getMessage()[:30], proto),
                           payload, expected_line(payload)))
     cases.extend(float_cases())
+    cases.extend(big_cases())
     for payload, reason in HOSTILE:
         cases.append(("hostile %r" % payload[:40], payload, "ERROR " + reason))
     frames = b"".join(struct.pack(">L", len(p)) + p for _, p, _ in cases)
@@ -336,7 +471,7 @@ def main():
             ok = same_line(got, want)
         if not ok:
             failures += 1
-            print("FAIL %s\n  want %s\n  got  %s" % (name, want, got))
+            print("FAIL %s\n  want %s\n  got  %s" % (name, want[:300], got[:300]))
     print("%d cases, %d failures" % (len(cases), failures))
     return 1 if failures else 0
 

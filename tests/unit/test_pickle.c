@@ -9,16 +9,21 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
+#include <pthread.h>
 
 #include "base/limits.h"
 #include "decode/pickle.h"
 #include "decode/pickle_int.h"
 
 #define P(lit) (const uint8_t *)(lit), sizeof(lit) - 1
+
+/* The output limit these tests decode with (the daemon's follows max_record_size). */
+#define TEST_MAX_OUTPUT (4u * 1024u * 1024u)
 
 static void
 expect_json(const uint8_t *data, size_t len, const char *want)
@@ -28,7 +33,7 @@ expect_json(const uint8_t *data, size_t len, const char *want)
 	enum pickle_error err;
 
 	buf_init(&out);
-	err = pickle_to_json(data, len, &out, &detail);
+	err = pickle_to_json(data, len, &out, TEST_MAX_OUTPUT, &detail);
 	if (err != PICKLE_OK || out.len != strlen(want) || memcmp(out.data, want, out.len) != 0) {
 		print_error("got %s (%s) %.*s\nwant %s\n", pickle_error_name(err), detail,
 		    (int)out.len, out.data, want);
@@ -47,7 +52,7 @@ expect_error(const uint8_t *data, size_t len, enum pickle_error want)
 
 	buf_init(&out);
 	buf_puts(&out, "prefix");
-	err = pickle_to_json(data, len, &out, &detail);
+	err = pickle_to_json(data, len, &out, TEST_MAX_OUTPUT, &detail);
 	if (err != want) {
 		print_error("got %s (%s), wanted %s\n", pickle_error_name(err),
 		    detail ? detail : "-", pickle_error_name(want));
@@ -137,7 +142,8 @@ test_huge_long_rejected(void **state)
 	free(p);
 }
 
-/* Keys become strings as json.dumps makes them; tuples are arrays. */
+/* Keys become strings as json.dumps makes them; tuples are arrays. True
+ * is the key 1 (Python's dict keeps the first key, with the last value). */
 static void
 test_dict_keys(void **state)
 {
@@ -145,7 +151,7 @@ test_dict_keys(void **state)
 	expect_json(P("\x80\x04}(K\x01K\x02G?\xf8\x00\x00\x00\x00\x00\x00K\x03\x88K\x04NK\x05"
 		      "Fnan\nK\x06K\x01K\x02\x86K\x07\x8a\x09\x00\x00\x00\x00\x00\x00\x00\x80\x00"
 		      "K\x08u."),
-	    "{\"1\":2,\"1.5\":3,\"true\":4,\"null\":5,\"NaN\":6,\"[1,2]\":7,"
+	    "{\"1\":4,\"1.5\":3,\"null\":5,\"NaN\":6,\"[1,2]\":7,"
 	    "\"9223372036854775808\":8}");
 	expect_error(P("}]Ns."), PICKLE_ERR_KEY);
 	expect_error(P("}}Ns."), PICKLE_ERR_KEY);
@@ -281,7 +287,7 @@ test_rejections(void **state)
 static void
 test_depth_limit(void **state)
 {
-	size_t depth = LC_PICKLE_MAX_DEPTH + 5, len = 0;
+	size_t depth = LC_MAX_NESTING + 5, len = 0;
 	uint8_t *p = malloc(2 * depth + 16);
 
 	(void)state;
@@ -356,8 +362,8 @@ expect_fast(const uint8_t *data, size_t len, const char *want)
 	buf_init(&fast);
 	buf_init(&general);
 	buf_puts(&fast, "p");
-	assert_int_equal(pk_fast(data, len, &fast), 0);
-	assert_int_equal(pk_general(data, len, &general, &detail), PICKLE_OK);
+	assert_int_equal(pk_fast(data, len, &fast, TEST_MAX_OUTPUT), 0);
+	assert_int_equal(pk_general(data, len, &general, TEST_MAX_OUTPUT, &detail), PICKLE_OK);
 	assert_int_equal(fast.len, 1 + strlen(want));
 	assert_memory_equal(fast.data, "p", 1);
 	assert_memory_equal(fast.data + 1, want, strlen(want));
@@ -375,7 +381,7 @@ expect_fallback(const uint8_t *data, size_t len)
 
 	buf_init(&out);
 	buf_puts(&out, "p");
-	assert_int_equal(pk_fast(data, len, &out), -1);
+	assert_int_equal(pk_fast(data, len, &out, TEST_MAX_OUTPUT), -1);
 	assert_int_equal(out.len, 1);
 	buf_free(&out);
 }
@@ -472,8 +478,8 @@ test_fast_errors(void **state)
 		expect_fallback(data, cases[i].len);
 		expect_error(data, cases[i].len, cases[i].err);
 		buf_init(&out);
-		assert_int_equal(pk_general(data, cases[i].len, &out, &want), cases[i].err);
-		assert_int_equal(pickle_to_json(data, cases[i].len, &out, &got), cases[i].err);
+		assert_int_equal(pk_general(data, cases[i].len, &out, TEST_MAX_OUTPUT, &want), cases[i].err);
+		assert_int_equal(pickle_to_json(data, cases[i].len, &out, TEST_MAX_OUTPUT, &got), cases[i].err);
 		assert_string_equal(got, want);
 		buf_free(&out);
 	}
@@ -497,7 +503,7 @@ put_long_str(uint8_t *p, size_t len, int c, size_t n)
 static void
 test_fast_output_limit(void **state)
 {
-	size_t n = LC_PICKLE_MAX_OUTPUT / 4, len = 0;
+	size_t n = TEST_MAX_OUTPUT / 4, len = 0;
 	uint8_t *p = malloc(n + 64);
 
 	(void)state;
@@ -516,13 +522,14 @@ test_fast_output_limit(void **state)
 	free(p);
 }
 
-/* {"a":"<n a's>","b":null}: the general decoder's last limit check is
+/* {"a":"<n \u0001s>","b":null}: the general decoder's last limit check is
  * before null, after the last key, where the fast path checks no more; it
- * makes the same decision at STOP. */
+ * makes the same decision at STOP. Escapes make the output longer than the
+ * payload (the fast path takes no payload longer than the limit). */
 static void
 test_fast_output_limit_last_value(void **state)
 {
-	size_t room = LC_PICKLE_MAX_OUTPUT - 12, len; /* null starts at the limit */
+	size_t room = (TEST_MAX_OUTPUT - 12) / 6, len; /* null starts by the limit */
 	uint8_t *p = malloc(room + 64);
 	struct buf fast, general;
 	const char *detail;
@@ -530,7 +537,7 @@ test_fast_output_limit_last_value(void **state)
 	(void)state;
 	for (size_t n = room; n <= room + 1; n++) {
 		memcpy(p, "}(X\x01\x00\x00\x00" "a", 8);
-		len = put_long_str(p, 8, 'a', n);
+		len = put_long_str(p, 8, 1, n);
 		memcpy(p + len, "X\x01\x00\x00\x00" "bNu.", 9);
 		len += 9;
 		if (n > room) {
@@ -540,9 +547,9 @@ test_fast_output_limit_last_value(void **state)
 		}
 		buf_init(&fast);
 		buf_init(&general);
-		assert_int_equal(pk_fast(p, len, &fast), 0);
-		assert_int_equal(pk_general(p, len, &general, &detail), PICKLE_OK);
-		assert_int_equal(fast.len, LC_PICKLE_MAX_OUTPUT + 5);
+		assert_int_equal(pk_fast(p, len, &fast, TEST_MAX_OUTPUT), 0);
+		assert_int_equal(pk_general(p, len, &general, TEST_MAX_OUTPUT, &detail), PICKLE_OK);
+		assert_int_equal(fast.len, 12 + 6 * n + 5);
 		assert_int_equal(fast.len, general.len);
 		assert_memory_equal(fast.data, general.data, fast.len);
 		buf_free(&fast);
@@ -556,21 +563,234 @@ test_fast_output_limit_last_value(void **state)
 static void
 test_fast_output_bounded(void **state)
 {
-	size_t n = LC_PICKLE_MAX_OUTPUT / 4, len = 2;
+	size_t n = TEST_MAX_OUTPUT / 24, len = 2;
 	uint8_t *p = malloc(16 * (n + 5) + 8);
 	struct buf out;
 
 	(void)state;
 	memcpy(p, "}(", 2);
 	for (int i = 0; i < 16; i++)
-		len = put_long_str(p, len, 'a' + i, n);
+		len = put_long_str(p, len, 1 + i, n);
 	memcpy(p + len, "u.", 2);
 	len += 2;
 	buf_init(&out);
-	assert_int_equal(pk_fast(p, len, &out), -1);
-	assert_true(out.cap <= 2 * LC_PICKLE_MAX_OUTPUT);
+	assert_true(len < TEST_MAX_OUTPUT);
+	assert_int_equal(pk_fast(p, len, &out, TEST_MAX_OUTPUT), -1);
+	assert_true(out.cap <= 2 * TEST_MAX_OUTPUT);
 	buf_free(&out);
 	free(p);
+}
+
+/* ---- issue 12: nesting, integers, repeated keys ---- */
+
+struct decode_job {
+	const uint8_t *data;
+	size_t len;
+	enum pickle_error err;
+	const char *detail;
+	struct buf out;
+};
+
+static void *
+decode_job_run(void *arg)
+{
+	struct decode_job *job = arg;
+
+	buf_init(&job->out);
+	job->err = pickle_to_json(job->data, job->len, &job->out, TEST_MAX_OUTPUT, &job->detail);
+	return NULL;
+}
+
+/* Decode in a thread with a 256 KiB stack: recursion as deep as the
+ * nesting limit would not fit (and ASan makes frames larger still). */
+static void
+decode_small_stack(struct decode_job *job)
+{
+	pthread_attr_t attr;
+	pthread_t thread;
+
+	assert_int_equal(pthread_attr_init(&attr), 0);
+	assert_int_equal(pthread_attr_setstacksize(&attr, 256 * 1024), 0);
+	assert_int_equal(pthread_create(&thread, &attr, decode_job_run, job), 0);
+	assert_int_equal(pthread_join(thread, NULL), 0);
+	pthread_attr_destroy(&attr);
+}
+
+/* n copies of the literal s at p + len; returns the new length. */
+#define PUT_REPEAT(p, len, s, n) put_repeat((p), (len), (const uint8_t *)(s), sizeof(s) - 1, (n))
+
+static size_t
+put_repeat(uint8_t *p, size_t len, const uint8_t *s, size_t slen, size_t n)
+{
+	for (size_t k = 0; k < n; k++, len += slen)
+		memcpy(p + len, s, slen);
+	return len;
+}
+
+enum nest_kind { NEST_LIST, NEST_DICT, NEST_TUPLE_KEY };
+
+/* The record {"k": <levels - 1 containers>} (levels JSON levels in all), or
+ * for NEST_TUPLE_KEY {<levels - 1 nested 1-tuples around None>: None}; its
+ * JSON to want. */
+static size_t
+make_nested(uint8_t *p, char *want, enum nest_kind kind, size_t levels)
+{
+	size_t n = levels - 1, len = 0, w = 0;
+
+	switch (kind) {
+	case NEST_LIST:
+		len = PUT_REPEAT(p, len, "}X\x01\x00\x00\x00k", 1);
+		len = PUT_REPEAT(p, len, "]", n);
+		len = PUT_REPEAT(p, len, "a", n - 1);
+		len = PUT_REPEAT(p, len, "s.", 1);
+		w = (size_t)sprintf(want, "{\"k\":");
+		memset(want + w, '[', n);
+		memset(want + w + n, ']', n);
+		strcpy(want + w + 2 * n, "}");
+		break;
+	case NEST_DICT:
+		len = PUT_REPEAT(p, len, "}", 1);
+		len = PUT_REPEAT(p, len, "X\x01\x00\x00\x00k}", n);
+		len = PUT_REPEAT(p, len, "s", n);
+		len = PUT_REPEAT(p, len, ".", 1);
+		for (size_t k = 0; k < n; k++)
+			w += (size_t)sprintf(want + w, "{\"k\":");
+		w += (size_t)sprintf(want + w, "{}");
+		memset(want + w, '}', n);
+		want[w + n] = '\0';
+		break;
+	case NEST_TUPLE_KEY:
+		len = PUT_REPEAT(p, len, "\x80\x02}N", 1);
+		len = PUT_REPEAT(p, len, "\x85", n);
+		len = PUT_REPEAT(p, len, "Ns.", 1);
+		w = (size_t)sprintf(want, "{\"");
+		memset(want + w, '[', n);
+		w += n;
+		w += (size_t)sprintf(want + w, "null");
+		memset(want + w, ']', n);
+		strcpy(want + w + n, "\":null}");
+		break;
+	}
+	return len;
+}
+
+/* LC_MAX_NESTING levels come out, and no more, with the reason given; in a
+ * thread with a small stack, for lists, dicts and dict keys described as
+ * JSON (tuples), so the printer cannot be recursing. */
+static void
+test_nesting_limit_small_stack(void **state)
+{
+	size_t size = 16 * LC_MAX_NESTING + 64;
+	uint8_t *p = malloc(size);
+	char *want = malloc(size);
+
+	(void)state;
+	for (int kind = NEST_LIST; kind <= NEST_TUPLE_KEY; kind++) {
+		for (size_t levels = LC_MAX_NESTING; levels <= LC_MAX_NESTING + 1; levels++) {
+			struct decode_job job = {.data = p};
+
+			job.len = make_nested(p, want, (enum nest_kind)kind, levels);
+			decode_small_stack(&job);
+			if (levels <= LC_MAX_NESTING) {
+				assert_int_equal(job.err, PICKLE_OK);
+				assert_int_equal(job.out.len, strlen(want));
+				assert_memory_equal(job.out.data, want, job.out.len);
+			} else {
+				assert_int_equal(job.err, PICKLE_ERR_DEPTH);
+				assert_string_equal(job.detail, "nested deeper than 1000 levels");
+				assert_int_equal(job.out.len, 0);
+			}
+			buf_free(&job.out);
+		}
+	}
+	free(p);
+	free(want);
+}
+
+/* LONG4 numbers of n bytes 0xff..0x7f (2**(8n-1) - 1), count of them. */
+static size_t
+make_longs(uint8_t *p, size_t n, int count)
+{
+	size_t len = 0;
+
+	p[len++] = '}';
+	p[len++] = '(';
+	for (int i = 0; i < count; i++) {
+		len += (size_t)sprintf((char *)p + len, "X\x01%c%c%c%c", 0, 0, 0, 'a' + i);
+		p[len++] = 0x8b;
+		p[len++] = (uint8_t)n;
+		p[len++] = (uint8_t)(n >> 8);
+		p[len++] = (uint8_t)(n >> 16);
+		p[len++] = 0;
+		memset(p + len, 0xff, n - 1);
+		p[len + n - 1] = 0x7f;
+		len += n;
+	}
+	p[len++] = 'u';
+	p[len++] = '.';
+	return len;
+}
+
+/* Integers up to the per-number limit convert (as many as the record's
+ * budget holds; their digits are checked against Python by the golden
+ * test); one more byte, or one more number, is rejected. */
+static void
+test_long_limits(void **state)
+{
+	size_t n = LC_PICKLE_MAX_LONG_BYTES;
+	int most = (int)(LC_PICKLE_MAX_LONG_TOTAL / LC_PICKLE_MAX_LONG_BYTES);
+	uint8_t *p = malloc((size_t)(most + 1) * (n + 16) + 16);
+	struct buf out;
+	const char *detail;
+	size_t len;
+
+	(void)state;
+	assert_true(8 * n > 100000); /* 2**100000 fits */
+	len = make_longs(p, n, most);
+	buf_init(&out);
+	assert_int_equal(pickle_to_json(p, len, &out, TEST_MAX_OUTPUT, &detail), PICKLE_OK);
+	/* 2**(8n-1) - 1 has 8n * log10(2) digits, rounded up. */
+	assert_true(out.len > (size_t)most * (size_t)(8 * n * 0.30103));
+	buf_free(&out);
+	len = make_longs(p, n, most + 1);
+	expect_error(p, len, PICKLE_ERR_TOO_BIG);
+	len = make_longs(p, n + 1, 1);
+	expect_error(p, len, PICKLE_ERR_TOO_BIG);
+	free(p);
+}
+
+/* A key set twice comes out once: the fast path hands such records to the
+ * general decoder (SETITEMS, SETITEM, a key got from the memo), which keeps
+ * the first place and the last value (Python's json.dumps side is in the
+ * golden test). */
+static void
+test_repeated_keys(void **state)
+{
+	(void)state;
+	expect_fallback(P("}(X\x01\x00\x00\x00" "aK\x01X\x01\x00\x00\x00" "bK\x02"
+			  "X\x01\x00\x00\x00" "aK\x03u."));
+	expect_json(P("}(X\x01\x00\x00\x00" "aK\x01X\x01\x00\x00\x00" "bK\x02"
+		      "X\x01\x00\x00\x00" "aK\x03u."),
+	    "{\"a\":3,\"b\":2}");
+	expect_fallback(P("}X\x01\x00\x00\x00" "aK\x01sX\x01\x00\x00\x00" "aK\x02s."));
+	expect_fallback(P("}(X\x01\x00\x00\x00" "aq\x01K\x01h\x01K\x02u."));
+	expect_json(P("}(X\x01\x00\x00\x00" "aq\x01K\x01h\x01K\x02u."), "{\"a\":2}");
+	/* Keys that only print the same: 1 and "1"; True is 1 in Python. */
+	expect_json(P("}(K\x01K\x01X\x01\x00\x00\x00" "1K\x02\x88K\x03u."), "{\"1\":3}");
+	expect_json(P("}(X\x04\x00\x00\x00nullK\x01NK\x02u."), "{\"null\":2}");
+	/* A record with more keys than the fast path's table: decoded whole. */
+	{
+		uint8_t big[2 + 100 * 11 + 2];
+		size_t len = 2;
+
+		memcpy(big, "}(", 2);
+		for (int i = 0; i < 100; i++) {
+			len += (size_t)sprintf((char *)big + len, "X\x04%c%c%ck%03d", 0, 0, 0, i);
+			big[len++] = 'N';
+		}
+		memcpy(big + len, "u.", 2);
+		expect_fallback(big, len + 2);
+	}
 }
 
 static void
@@ -624,6 +844,9 @@ main(void)
 	    cmocka_unit_test(test_fast_output_limit),
 	    cmocka_unit_test(test_fast_output_limit_last_value),
 	    cmocka_unit_test(test_fast_output_bounded),
+	    cmocka_unit_test(test_nesting_limit_small_stack),
+	    cmocka_unit_test(test_long_limits),
+	    cmocka_unit_test(test_repeated_keys),
 	    cmocka_unit_test(test_sniff),
 	    cmocka_unit_test(test_error_names),
 	};
