@@ -16,31 +16,6 @@
 #include "decode/pickle_int.h"
 #include "decode/utf8.h"
 
-static size_t
-pk_utf8_put(uint8_t *p, uint32_t cp)
-{
-	if (cp < 0x80) {
-		p[0] = (uint8_t)cp;
-		return 1;
-	}
-	if (cp < 0x800) {
-		p[0] = (uint8_t)(0xc0 | cp >> 6);
-		p[1] = (uint8_t)(0x80 | (cp & 0x3f));
-		return 2;
-	}
-	if (cp < 0x10000) {
-		p[0] = (uint8_t)(0xe0 | cp >> 12);
-		p[1] = (uint8_t)(0x80 | ((cp >> 6) & 0x3f));
-		p[2] = (uint8_t)(0x80 | (cp & 0x3f));
-		return 3;
-	}
-	p[0] = (uint8_t)(0xf0 | cp >> 18);
-	p[1] = (uint8_t)(0x80 | ((cp >> 12) & 0x3f));
-	p[2] = (uint8_t)(0x80 | ((cp >> 6) & 0x3f));
-	p[3] = (uint8_t)(0x80 | (cp & 0x3f));
-	return 4;
-}
-
 static int
 pk_hexval(uint8_t c)
 {
@@ -113,7 +88,7 @@ pk_raw_unicode(struct pk *pk, const uint8_t *s, size_t n, uint32_t *result)
 		int64_t cp;
 
 		if (s[i] != '\\') {
-			p += pk_utf8_put(p, s[i++]);
+			p += utf8_put(p, s[i++]);
 			continue;
 		}
 		while (j < n && s[j] == '\\')
@@ -130,7 +105,7 @@ pk_raw_unicode(struct pk *pk, const uint8_t *s, size_t n, uint32_t *result)
 		cp = pk_hex(s + j + 1, n - j - 1, digits);
 		if (cp < 0 || cp > 0x10ffff)
 			return pk_fail(pk, PICKLE_ERR_VALUE, "bad \\u escape in UNICODE");
-		p += pk_utf8_put(p, (uint32_t)cp);
+		p += utf8_put(p, (uint32_t)cp);
 		i = j + 1 + digits;
 	}
 	return pk_scratch_str(pk, off, (size_t)(p - dst), result);
@@ -198,7 +173,7 @@ pk_bytes_text(struct pk *pk, const uint8_t *s, size_t n, int in_scratch, uint32_
 		s = (const uint8_t *)pk->scratch.p + off; /* scratch may have moved */
 	p = dst;
 	for (size_t k = 0; k < n; k++)
-		p += pk_utf8_put(p, s[k]);
+		p += utf8_put(p, s[k]);
 	if (in_scratch) {
 		/* Move the text down over the escaped bytes it came from. */
 		memmove((uint8_t *)pk->scratch.p + off, dst, (size_t)(p - dst));
