@@ -13,12 +13,12 @@
 #include "base/limits.h"
 #include "base/log.h"
 #include "base/stats.h"
-#include "intake/batch.h"
 #include "intake/intake.h"
 #include "net/server.h"
 #include "ops/config.h"
 #include "ops/metrics.h"
 #include "ops/sd.h"
+#include "pipeline/batch.h"
 #include "pipeline/pipeline.h"
 #include "sink/output.h"
 

@@ -15,6 +15,8 @@
  * kernel caps this at net.core.somaxconn. */
 #define LC_LISTEN_BACKLOG 4096
 #define LC_MAX_LISTENERS 16
+/* A peer's name, "[v6 address]:port" with its NUL. */
+#define LC_PEER_STRLEN 64
 #define LC_MAX_ALLOW 256
 
 /* Connections: beyond max_connections, or when fewer than LC_FD_RESERVE

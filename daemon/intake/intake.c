@@ -8,9 +8,8 @@
 #include "base/log.h"
 #include "base/stats.h"
 #include "base/xmalloc.h"
-#include "intake/batch.h"
+#include "pipeline/batch.h"
 #include "pipeline/pipeline.h"
-#include "sink/deadletter.h"
 
 struct intake {
 	struct pipeline *pipeline;
@@ -113,8 +112,7 @@ intake_open(struct intake *in)
 static struct batch *
 intake_batch(struct intake *in, size_t len)
 {
-	if (in->open != NULL &&
-	    (in->open->in.len + len > LC_BATCH_BYTES || in->open->nrecs >= LC_BATCH_RECORDS))
+	if (in->open != NULL && !batch_fits(in->open, len))
 		intake_flush(in);
 	return intake_open(in);
 }
@@ -129,12 +127,7 @@ intake_record(struct intake *in, const void *source, const char *peer, const voi
 uint8_t *
 intake_read_space(struct intake *in, size_t carry, size_t *room)
 {
-	struct batch *b = intake_batch(in, carry + 1 + LC_READ_MIN);
-	size_t used = b->in.len + carry + 1;
-
-	*room = LC_BATCH_BYTES - used < LC_READ_BUDGET ? LC_BATCH_BYTES - used : LC_READ_BUDGET;
-	buf_reserve(&b->in, carry + *room + 1);
-	return (uint8_t *)b->in.data + b->in.len;
+	return batch_read_space(intake_batch(in, carry + 1 + LC_READ_MIN), carry, room);
 }
 
 void
@@ -148,15 +141,11 @@ void
 intake_reject(struct intake *in, const char *peer, const char *reason, uint64_t size,
     const void *data, size_t len)
 {
-	struct batch *b;
-
 	if (!in->dead_letter)
 		return;
 	/* Into the open batch as it is: a reject can come between records
 	 * framed in place in it, so it must not be submitted here. */
-	b = intake_open(in);
-	deadletter_append(&b->dead, peer, reason, size, data, len);
-	b->ndead++;
+	batch_add_dead(intake_open(in), peer, reason, size, data, len);
 }
 
 void

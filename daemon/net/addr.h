@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <sys/socket.h>
 
+#include "base/limits.h"
+
 struct addr {
 	struct sockaddr_storage ss;
 	socklen_t len;
@@ -19,7 +21,7 @@ int addr_parse(const char *text, struct addr *a, const char **cause);
 int addr_check(const char *text, const char **cause);
 
 /* "127.0.0.1:9020" / "[::1]:9020" into dst (ADDR_STRLEN bytes). */
-#define ADDR_STRLEN 64
+#define ADDR_STRLEN LC_PEER_STRLEN
 void addr_format(const struct sockaddr *sa, char *dst, size_t dstsz);
 
 #endif

@@ -32,9 +32,9 @@
 #include "base/log.h"
 #include "base/stats.h"
 #include "base/xmalloc.h"
+#include "decode/deadletter.h"
 #include "decode/record.h"
-#include "intake/batch.h"
-#include "sink/deadletter.h"
+#include "pipeline/batch_int.h"
 #include "sink/output.h"
 
 struct pipeline {

@@ -12,7 +12,7 @@
 #include "base/log.h"
 #include "base/stats.h"
 #include "base/xmalloc.h"
-#include "sink/deadletter.h"
+#include "decode/deadletter.h"
 
 /* Bytes read at a time while looking back for the last '\n'. */
 #define OUTPUT_SCAN_CHUNK 8192

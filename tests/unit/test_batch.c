@@ -12,7 +12,7 @@
 
 #include <cmocka.h>
 
-#include "intake/batch.h"
+#include "pipeline/batch_int.h"
 
 static const char *
 peer_of(const struct batch *b, size_t rec)

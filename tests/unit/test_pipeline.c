@@ -21,7 +21,7 @@
 #include <cmocka.h>
 #include <event2/event.h>
 
-#include "intake/batch.h"
+#include "pipeline/batch_int.h"
 #include "pipeline/pipeline.h"
 #include "sink/output.h"
 #include "tmpdir.h"

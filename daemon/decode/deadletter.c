@@ -1,4 +1,4 @@
-#include "sink/deadletter.h"
+#include "decode/deadletter.h"
 
 #include <string.h>
 #include <time.h>

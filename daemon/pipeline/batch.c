@@ -1,4 +1,5 @@
-#include "intake/batch.h"
+#include "pipeline/batch.h"
+#include "pipeline/batch_int.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -7,6 +8,7 @@
 
 #include "base/limits.h"
 #include "base/xmalloc.h"
+#include "decode/deadletter.h"
 
 /*
  * Freed batches keep their buffers in a small pool: a batch's buffers grow to
@@ -152,8 +154,8 @@ batch_peer_index(struct batch *b, const void *peer_key, const char *peer)
 		b->cappeers = b->cappeers ? b->cappeers * 2 : 16;
 		b->peers = xreallocarray(b->peers, b->cappeers, sizeof(*b->peers));
 	}
-	strncpy(b->peers[b->npeers], peer, ADDR_STRLEN - 1);
-	b->peers[b->npeers][ADDR_STRLEN - 1] = '\0';
+	strncpy(b->peers[b->npeers], peer, LC_PEER_STRLEN - 1);
+	b->peers[b->npeers][LC_PEER_STRLEN - 1] = '\0';
 	b->last_peer_key = peer_key;
 	return (uint32_t)b->npeers++;
 }
@@ -189,4 +191,28 @@ batch_add_in_place(struct batch *b, const void *peer_key, const char *peer,
 
 	batch_new_rec(b, peer_key, peer, off, len);
 	b->in.len = off + len + 1;
+}
+
+int
+batch_fits(const struct batch *b, size_t len)
+{
+	return b->in.len + len <= LC_BATCH_BYTES && b->nrecs < LC_BATCH_RECORDS;
+}
+
+uint8_t *
+batch_read_space(struct batch *b, size_t carry, size_t *room)
+{
+	size_t used = b->in.len + carry + 1;
+
+	*room = LC_BATCH_BYTES - used < LC_READ_BUDGET ? LC_BATCH_BYTES - used : LC_READ_BUDGET;
+	buf_reserve(&b->in, carry + *room + 1);
+	return (uint8_t *)b->in.data + b->in.len;
+}
+
+void
+batch_add_dead(struct batch *b, const char *peer, const char *reason, uint64_t size,
+    const void *data, size_t len)
+{
+	deadletter_append(&b->dead, peer, reason, size, data, len);
+	b->ndead++;
 }

@@ -7,7 +7,8 @@
  * only what follows the first record that cannot be done in place (a
  * pickle's JSON may be longer than the pickle) is copied out.
  * Owned by one thread at a time: the loop while filling, then a worker, then
- * the committer.
+ * the committer. Opaque but to the batch and pipeline code, which see its
+ * fields in batch_int.h.
  */
 #ifndef LC_BATCH_H
 #define LC_BATCH_H
@@ -15,35 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "base/buf.h"
-#include "net/addr.h"
-
-
-struct batch_rec {
-	uint32_t off;  /* payload offset in batch->in */
-	uint32_t len;
-	uint32_t peer; /* index into batch->peers */
-};
-
-struct batch {
-	uint64_t seq;
-	struct buf in; /* payloads, each followed by a spare byte */
-	struct batch_rec *recs;
-	size_t nrecs, caprecs;
-	char (*peers)[ADDR_STRLEN];
-	size_t npeers, cappeers;
-	const void *last_peer_key; /* the source of peers[npeers-1] (with its name) */
-
-	size_t head;      /* lines written in place over in, filled by a worker */
-	struct buf out;   /* the lines after those, filled by a worker */
-	struct buf dead;  /* dead letters, from the loop and the worker */
-	size_t ndead;
-	size_t lines;     /* records turned into lines */
-	size_t rejected;  /* records rejected by the worker */
-	int reopen;       /* reopen the output before writing this batch */
-	size_t counted;   /* bytes the pipeline counts in flight for it */
-	struct batch *next;
-};
+struct batch;
 
 /* Thread-safe; freed batches are kept (up to LC_BATCH_POOL, and the byte
  * limit) for reuse, their buffers trimmed to LC_BATCH_TRIM. */
@@ -69,10 +42,17 @@ void batch_add(struct batch *b, const void *peer_key, const char *peer, const vo
 void batch_add_in_place(struct batch *b, const void *peer_key, const char *peer,
     const uint8_t *payload, uint32_t len);
 
-static inline const uint8_t *
-batch_payload(const struct batch *b, const struct batch_rec *r)
-{
-	return (const uint8_t *)b->in.data + r->off;
-}
+/* Whether len more payload bytes (and a record) fit in the batch. */
+int batch_fits(const struct batch *b, size_t len);
+
+/* Room to read into, right after the batch's payloads: `carry` bytes (the
+ * start of a frame from an earlier read, which the caller copies there) and
+ * then *room bytes to read, as much as the batch has room for, at most
+ * LC_READ_BUDGET. Records found there are taken with batch_add_in_place. */
+uint8_t *batch_read_space(struct batch *b, size_t carry, size_t *room);
+
+/* A frame the loop rejected, as a dead letter in order with the records. */
+void batch_add_dead(struct batch *b, const char *peer, const char *reason, uint64_t size,
+    const void *data, size_t len);
 
 #endif
