@@ -69,7 +69,9 @@ pk_fast_key(struct pk_fast *f, const char *base, uint32_t end)
  * a key must be a string); then its separator. The output limit is checked
  * before keys only, which keeps the output within a pair of it (pk_fast_stop
  * makes the check exact). */
-static inline int
+/* Inlined by force: it runs for every key and value, and out of line its
+ * call cost more than the work. */
+static inline __attribute__((always_inline)) int
 pk_fast_begin(struct pk_fast *f, enum pk_fast_kind kind)
 {
 	struct buf *out = f->out;

@@ -244,18 +244,18 @@ pk_line(struct pk *pk, const uint8_t **p, size_t *n)
 
 /*
  * A small set of key texts, each base[off .. off + len) (quoted, so len >=
- * 2), for the fast path's record and the general decoder's small dicts: an
- * open-addressing table hashed by the length, the first and the middle
- * character, the cheapest hash found that gives every key of a LogRecord a
- * slot of its own. With at most PK_KEYSET_MAX keys its worst case stays
- * small whatever they are.
+ * 2), for the fast path's record and the general decoder's small dicts. A
+ * 64-bit mask holds one bit per key, picked by its length, first and middle
+ * character (the cheapest hash found that gives every key of a LogRecord a
+ * bit of its own); only a key whose bit is taken is compared with the keys
+ * before it. With at most PK_KEYSET_MAX keys its worst case stays small
+ * whatever they are.
  */
 #define PK_KEYSET_MAX 40
-#define PK_KEYSET_SLOTS 64
 
 struct pk_keyset {
 	uint32_t n;
-	uint8_t slots[PK_KEYSET_SLOTS]; /* 0, or a key's index + 1 */
+	uint64_t bits;
 	struct {
 		uint32_t off, len;
 	} keys[PK_KEYSET_MAX];
@@ -265,7 +265,7 @@ static inline void
 pk_keyset_init(struct pk_keyset *set)
 {
 	set->n = 0;
-	memset(set->slots, 0, sizeof(set->slots));
+	set->bits = 0;
 }
 
 /* Add the key base[off .. off + len): 1 if it is new (its index is
@@ -276,22 +276,21 @@ pk_keyset_add(struct pk_keyset *set, const char *base, uint32_t off, uint32_t le
     uint32_t *first)
 {
 	const uint8_t *text = (const uint8_t *)base + off;
-	uint32_t n = set->n, i;
+	uint32_t n = set->n;
+	uint64_t bit = 1ull << (((len << 3) + ((uint32_t)text[1] << 1) + text[len / 2]) % 64);
 
 	if (n == PK_KEYSET_MAX)
 		return -1;
-	i = ((len << 3) + ((uint32_t)text[1] << 1) + text[len / 2]) % PK_KEYSET_SLOTS;
-	for (; set->slots[i] != 0; i = (i + 1) % PK_KEYSET_SLOTS) {
-		uint32_t k = set->slots[i] - 1u;
-
-		if (set->keys[k].len == len && memcmp(base + set->keys[k].off, text, len) == 0) {
-			*first = k;
-			return 0;
-		}
+	if (set->bits & bit) {
+		for (uint32_t k = 0; k < n; k++)
+			if (set->keys[k].len == len && memcmp(base + set->keys[k].off, text, len) == 0) {
+				*first = k;
+				return 0;
+			}
 	}
+	set->bits |= bit;
 	set->keys[n].off = off;
 	set->keys[n].len = len;
-	set->slots[i] = (uint8_t)(n + 1);
 	set->n = n + 1;
 	return 1;
 }
