@@ -95,6 +95,9 @@
 /* The last read of a connection at the stop takes at most this much, so a
  * client that never stops sending cannot hold the stop. */
 #define LC_STOP_DRAIN_MAX (4u * LC_READ_BUDGET)
+/* Before the reset, ACK at once and read what that releases (a client's
+ * Nagle holds its newest records until our ACK), at most this many times. */
+#define LC_STOP_ACK_ROUNDS 8
 
 /* Write retry backoff after a disk error (milliseconds). */
 #define LC_WRITE_RETRY_MIN_MS 100

@@ -203,11 +203,18 @@ conn_finish(struct conn *c, const char *reason)
 {
 	int r = conn_read(c, 1);
 
-	if (r == 0 && !c->closed && !c->reader.waiting) {
+	/* Quick-ack mode lasts a few segments: ask again each round, until a
+	 * round releases nothing more (bounded, for a client that never stops). */
+	for (int round = 0; r == 0 && !c->closed && !c->reader.waiting &&
+			    round < LC_STOP_ACK_ROUNDS;
+	     round++) {
+		uint64_t before = c->reader.bytes;
 		int on = 1;
 
 		setsockopt(c->fd, IPPROTO_TCP, TCP_QUICKACK, &on, sizeof(on));
 		r = conn_read(c, 1);
+		if (c->reader.bytes == before)
+			break;
 	}
 	if (c->closed)
 		return;
