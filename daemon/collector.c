@@ -17,7 +17,7 @@
 #include "net/server.h"
 #include "ops/config.h"
 #include "ops/metrics.h"
-#include "ops/sd.h"
+#include "ops/systemd.h"
 #include "pipeline/pipeline.h"
 #include "sink/output.h"
 
@@ -67,7 +67,7 @@ collector_status(struct collector *c, const char *stage)
 	uint64_t rate = (lines - c->status_lines) / COLLECTOR_STATUS_INTERVAL;
 
 	c->status_lines = lines;
-	sd_status("%s %s: %llu lines, %zu clients, %llu lines/s%s", stage, c->output_name,
+	systemd_status("%s %s: %llu lines, %zu clients, %llu lines/s%s", stage, c->output_name,
 	    (unsigned long long)lines, server_clients(c->server), (unsigned long long)rate,
 	    pipeline_write_failing(c->pipeline) ? " (writes failing, retrying)" : "");
 }
@@ -87,7 +87,7 @@ collector_progress(void *arg)
 	intake_progress(c->intake);
 	if (c->reloading && pipeline_done(c->pipeline, c->reload_ticket)) {
 		c->reloading = 0;
-		sd_ready();
+		systemd_ready();
 	}
 	collector_check_drained(c);
 }
@@ -161,7 +161,7 @@ collector_stop(struct collector *c, int sig)
 	}
 	c->stopping = 1;
 	c->stop_timer = collector_timer(c, collector_stop_timeout, cfg->stop_timeout);
-	sd_stopping();
+	systemd_stopping();
 	log_info("%s: stopping; taking what clients already sent", strsignal(sig));
 	collector_status(c, "stopping, draining into");
 	c->grace_timer = collector_timer(c, collector_grace_over,
@@ -178,7 +178,7 @@ collector_signal(evutil_socket_t sig, short what, void *arg)
 	if (sig == SIGHUP) {
 		if (c->stopping)
 			return;
-		sd_reloading();
+		systemd_reloading();
 		log_info("SIGHUP: reopening %s", c->output_name);
 		intake_flush(c->intake);
 		c->reload_ticket = pipeline_request_reopen(c->pipeline);
@@ -217,7 +217,7 @@ collector_watchdog_cb(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	if (stalled <= c->watchdog_seconds)
-		sd_watchdog_ping();
+		systemd_watchdog_ping();
 	else
 		log_warnx("watchdog: the writer has made no progress for %u s; "
 			  "not notifying systemd",
@@ -227,7 +227,7 @@ collector_watchdog_cb(evutil_socket_t fd, short what, void *arg)
 static void
 collector_add_watchdog(struct collector *c)
 {
-	uint64_t usec = sd_watchdog_interval();
+	uint64_t usec = systemd_watchdog_interval();
 	struct timeval every = {(time_t)(usec / 1000000), (suseconds_t)(usec % 1000000)};
 
 	if (usec == 0)
@@ -381,7 +381,7 @@ collector_run(const struct config *cfg)
 		log_info("collecting into %s with %u workers", c.output_name,
 		    collector_workers(cfg));
 		collector_add_watchdog(&c);
-		sd_ready();
+		systemd_ready();
 		collector_status(&c, "collecting into");
 		event_base_dispatch(c.base);
 		if (c.timed_out)
