@@ -1,6 +1,5 @@
 #include "collector.h"
 
-#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -341,15 +340,13 @@ collector_run(const struct config *cfg)
 	/* The dead-letter file first: a torn last line of the output goes there. */
 	if (cfg->dead_letter[0] != '\0' &&
 	    (dead = output_open_dead_letter(cfg->dead_letter, cfg->output_mode)) == NULL) {
-		fprintf(stderr, "logcatcherd: cannot open dead_letter %s: %s\n", cfg->dead_letter,
-		    strerror(errno));
+		log_warn("cannot open dead_letter %s", cfg->dead_letter);
 		event_base_free(c.base);
 		return COLLECTOR_EXIT_FAILURE;
 	}
 	out = output_open_keeping(cfg->output, cfg->output_mode, dead);
 	if (out == NULL) {
-		fprintf(stderr, "logcatcherd: cannot open output %s: %s\n", cfg->output,
-		    strerror(errno));
+		log_warn("cannot open output %s", cfg->output);
 		output_close(dead);
 		event_base_free(c.base);
 		return COLLECTOR_EXIT_FAILURE;

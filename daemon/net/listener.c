@@ -3,7 +3,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -30,7 +29,6 @@ struct listener {
 static int
 listener_fail(const char *text, const char *what)
 {
-	fprintf(stderr, "logcatcherd: cannot listen on %s: %s\n", text, what);
 	log_warnx("cannot listen on %s: %s", text, what);
 	return -1;
 }

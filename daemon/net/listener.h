@@ -14,7 +14,7 @@ typedef void (*listener_accept_fn)(void *arg, int fd, const struct sockaddr *pee
 
 /* A bound socket of the given type (SOCK_STREAM listening, or SOCK_DGRAM)
  * for a user-written address, non-blocking and close-on-exec. On failure
- * prints "cannot listen on ADDR: reason" and returns -1. */
+ * logs "cannot listen on ADDR: reason" and returns -1. */
 int listener_socket(const char *text, int type);
 
 /* Logs "listening on tcp|udp ADDR" with the port actually bound. */
