@@ -132,9 +132,11 @@ pipeline_serialize(struct pipeline *p, struct batch *b)
 			deadletter_append(&b->dead, b->peers[r->peer], reason, r->len, payload, r->len);
 			b->ndead++;
 		}
+		if (!log_ratelimit_allow())
+			continue; /* the sample is built only for a line printed */
 		char sample[LOG_SAMPLE_BUFSZ];
 		log_sample(sample, sizeof(sample), payload, r->len);
-		log_ratelimited("rejected a record of %u bytes from %s: %s (starts \"%s\")", r->len,
+		log_warnx("rejected a record of %u bytes from %s: %s (starts \"%s\")", r->len,
 		    b->peers[r->peer], reason, sample);
 	}
 	b->rejected = b->nrecs - b->lines;
