@@ -62,9 +62,12 @@ collector_libevent_log(int severity, const char *msg)
 static void
 collector_status(struct collector *c, const char *stage)
 {
-	uint64_t lines = pipeline_lines(c->pipeline);
-	uint64_t rate = (lines - c->status_lines) / COLLECTOR_STATUS_INTERVAL;
+	struct stats_snapshot st;
+	uint64_t lines, rate;
 
+	stats_snapshot(&st);
+	lines = st.lines_written;
+	rate = (lines - c->status_lines) / COLLECTOR_STATUS_INTERVAL;
 	c->status_lines = lines;
 	systemd_status("%s %s: %llu lines, %zu clients, %llu lines/s%s", stage, c->output_name,
 	    (unsigned long long)lines, server_clients(c->server), (unsigned long long)rate,

@@ -63,7 +63,6 @@ struct pipeline {
 	_Atomic uint64_t committed;  /* batches written: the next seq to write */
 	_Atomic size_t inflight;
 	_Atomic uint64_t pending_records;
-	_Atomic uint64_t lines;
 	_Atomic long failing_since; /* monotonic seconds, 0 when writes work */
 	_Atomic long last_progress; /* monotonic seconds of the last write attempt, or of
 				     * the submit that ended idleness */
@@ -277,7 +276,6 @@ pipeline_commit(struct pipeline *p, struct batch *b)
 		pthread_mutex_unlock(&p->commit_lock);
 
 		if (pipeline_write(p, next) == 0) {
-			atomic_fetch_add(&p->lines, next->lines);
 			STATS_ADD(lines_written, next->lines);
 			atomic_fetch_sub(&p->pending_records, next->nrecs);
 			atomic_fetch_sub(&p->inflight, next->counted);
@@ -425,12 +423,6 @@ uint64_t
 pipeline_pending_records(const struct pipeline *p)
 {
 	return atomic_load(&p->pending_records);
-}
-
-uint64_t
-pipeline_lines(const struct pipeline *p)
-{
-	return atomic_load(&p->lines);
 }
 
 int
