@@ -1,6 +1,5 @@
 #include "collector.h"
 
-#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,7 +16,7 @@
 #include "net/server.h"
 #include "ops/config.h"
 #include "ops/metrics.h"
-#include "ops/sd.h"
+#include "ops/systemd.h"
 #include "pipeline/batch.h"
 #include "pipeline/pipeline.h"
 #include "sink/output.h"
@@ -64,11 +63,14 @@ collector_libevent_log(int severity, const char *msg)
 static void
 collector_status(struct collector *c, const char *stage)
 {
-	uint64_t lines = pipeline_lines(c->pipeline);
-	uint64_t rate = (lines - c->status_lines) / COLLECTOR_STATUS_INTERVAL;
+	struct stats_snapshot st;
+	uint64_t lines, rate;
 
+	stats_snapshot(&st);
+	lines = st.lines_written;
+	rate = (lines - c->status_lines) / COLLECTOR_STATUS_INTERVAL;
 	c->status_lines = lines;
-	sd_status("%s %s: %llu lines, %zu clients, %llu lines/s%s", stage, c->output_name,
+	systemd_status("%s %s: %llu lines, %zu clients, %llu lines/s%s", stage, c->output_name,
 	    (unsigned long long)lines, server_clients(c->server), (unsigned long long)rate,
 	    pipeline_write_failing(c->pipeline) ? " (writes failing, retrying)" : "");
 }
@@ -88,7 +90,7 @@ collector_progress(void *arg)
 	intake_progress(c->intake);
 	if (c->reloading && pipeline_done(c->pipeline, c->reload_ticket)) {
 		c->reloading = 0;
-		sd_ready();
+		systemd_ready();
 	}
 	collector_check_drained(c);
 }
@@ -162,7 +164,7 @@ collector_stop(struct collector *c, int sig)
 	}
 	c->stopping = 1;
 	c->stop_timer = collector_timer(c, collector_stop_timeout, cfg->stop_timeout);
-	sd_stopping();
+	systemd_stopping();
 	log_info("%s: stopping; taking what clients already sent", strsignal(sig));
 	collector_status(c, "stopping, draining into");
 	c->grace_timer = collector_timer(c, collector_grace_over,
@@ -179,7 +181,7 @@ collector_signal(evutil_socket_t sig, short what, void *arg)
 	if (sig == SIGHUP) {
 		if (c->stopping)
 			return;
-		sd_reloading();
+		systemd_reloading();
 		log_info("SIGHUP: reopening %s", c->output_name);
 		intake_flush(c->intake);
 		c->reload_ticket = pipeline_request_reopen(c->pipeline);
@@ -218,7 +220,7 @@ collector_watchdog_cb(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	if (stalled <= c->watchdog_seconds)
-		sd_watchdog_ping();
+		systemd_watchdog_ping();
 	else
 		log_warnx("watchdog: the writer has made no progress for %u s; "
 			  "not notifying systemd",
@@ -228,7 +230,7 @@ collector_watchdog_cb(evutil_socket_t fd, short what, void *arg)
 static void
 collector_add_watchdog(struct collector *c)
 {
-	uint64_t usec = sd_watchdog_interval();
+	uint64_t usec = systemd_watchdog_interval();
 	struct timeval every = {(time_t)(usec / 1000000), (suseconds_t)(usec % 1000000)};
 
 	if (usec == 0)
@@ -342,15 +344,13 @@ collector_run(const struct config *cfg)
 	/* The dead-letter file first: a torn last line of the output goes there. */
 	if (cfg->dead_letter[0] != '\0' &&
 	    (dead = output_open_dead_letter(cfg->dead_letter, cfg->output_mode)) == NULL) {
-		fprintf(stderr, "logcatcherd: cannot open dead_letter %s: %s\n", cfg->dead_letter,
-		    strerror(errno));
+		log_warn("cannot open dead_letter %s", cfg->dead_letter);
 		event_base_free(c.base);
 		return COLLECTOR_EXIT_FAILURE;
 	}
 	out = output_open_keeping(cfg->output, cfg->output_mode, dead);
 	if (out == NULL) {
-		fprintf(stderr, "logcatcherd: cannot open output %s: %s\n", cfg->output,
-		    strerror(errno));
+		log_warn("cannot open output %s", cfg->output);
 		output_close(dead);
 		event_base_free(c.base);
 		return COLLECTOR_EXIT_FAILURE;
@@ -383,7 +383,7 @@ collector_run(const struct config *cfg)
 		log_info("collecting into %s with %u workers", c.output_name,
 		    collector_workers(cfg));
 		collector_add_watchdog(&c);
-		sd_ready();
+		systemd_ready();
 		collector_status(&c, "collecting into");
 		event_base_dispatch(c.base);
 		if (c.timed_out)

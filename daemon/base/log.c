@@ -156,24 +156,33 @@ fatalx(const char *fmt, ...)
 	exit(1);
 }
 
-void
-log_ratelimited(const char *fmt, ...)
+int
+log_ratelimit_allow(void)
 {
 	static _Atomic long window;
 	static _Atomic unsigned in_window, suppressed;
 	long now = (long)time(NULL);
 	long seen = atomic_load(&window);
-	va_list ap;
 
 	if (seen != now && atomic_compare_exchange_strong(&window, &seen, now))
 		atomic_store(&in_window, 0);
 	if (atomic_fetch_add(&in_window, 1) >= LC_LOG_RATE_PER_SEC) {
 		atomic_fetch_add(&suppressed, 1);
-		return;
+		return 0;
 	}
 	unsigned dropped = atomic_exchange(&suppressed, 0);
 	if (dropped > 0)
 		log_warnx("(%u similar messages suppressed)", dropped);
+	return 1;
+}
+
+void
+log_ratelimited(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!log_ratelimit_allow())
+		return;
 	va_start(ap, fmt);
 	log_vemit(LOG_LEVEL_WARN, NULL, fmt, ap);
 	va_end(ap);

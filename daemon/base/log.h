@@ -28,6 +28,11 @@ void fatalx(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn)
  * lines a second; the number suppressed is reported with the next line. */
 void log_ratelimited(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* The same limit, for a line that costs something to build (a sample of
+ * the peer's bytes): 1 if it may be printed now (with log_warnx), after
+ * reporting what was suppressed; 0 if not, counted as suppressed. */
+int log_ratelimit_allow(void);
+
 /* Escape up to LC_LOG_SAMPLE bytes of untrusted data into dst (C-style
  * escapes, "..." appended when cut). Always NUL-terminates. */
 void log_sample(char *dst, size_t dstsz, const void *data, size_t len);

@@ -1,6 +1,6 @@
 /*
  * Process-wide counters, one list (STATS_COUNTERS) generating the struct, the
- * snapshot, the Prometheus exposition (metrics_text.c) and the unit test that
+ * snapshot, the Prometheus exposition (ops/metrics_text.c) and the unit test that
  * checks it. Updated with relaxed atomics from the loop and the workers (per
  * batch, not per record); read whole by stats_snapshot. State gauges (open
  * connections, bytes in flight) are not counted here: they are read from

@@ -7,6 +7,7 @@
 
 #include "base/log.h"
 #include "base/xmalloc.h"
+#include "net/addr.h"
 
 int
 acl_parse(const char *text, struct acl_block *block, const char **cause)
@@ -86,24 +87,12 @@ int
 acl_allows(const struct acl *acl, const struct sockaddr *peer)
 {
 	const uint8_t *addr;
-	int family = peer->sa_family;
+	int family;
 
 	if (acl->n == 0)
 		return 1;
-	if (family == AF_INET) {
-		addr = (const uint8_t *)&((const struct sockaddr_in *)(const void *)peer)->sin_addr;
-	} else if (family == AF_INET6) {
-		const struct in6_addr *a6 =
-		    &((const struct sockaddr_in6 *)(const void *)peer)->sin6_addr;
-
-		addr = a6->s6_addr;
-		if (IN6_IS_ADDR_V4MAPPED(a6)) {
-			family = AF_INET;
-			addr += 12;
-		}
-	} else {
+	if ((family = addr_ip(peer, &addr)) == AF_UNSPEC)
 		return 0;
-	}
 	for (size_t i = 0; i < acl->n; i++)
 		if (acl_match(&acl->blocks[i], family, addr))
 			return 1;

@@ -122,3 +122,24 @@ addr_format(const struct sockaddr *sa, char *dst, size_t dstsz)
 		snprintf(dst, dstsz, "(family %d)", sa->sa_family);
 	}
 }
+
+int
+addr_ip(const struct sockaddr *sa, const uint8_t **ip)
+{
+	if (sa->sa_family == AF_INET) {
+		*ip = (const uint8_t *)&((const struct sockaddr_in *)(const void *)sa)->sin_addr;
+		return AF_INET;
+	}
+	if (sa->sa_family == AF_INET6) {
+		const struct in6_addr *a6 =
+		    &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr;
+
+		*ip = a6->s6_addr;
+		if (IN6_IS_ADDR_V4MAPPED(a6)) {
+			*ip += 12;
+			return AF_INET;
+		}
+		return AF_INET6;
+	}
+	return AF_UNSPEC;
+}

@@ -4,6 +4,7 @@
 #define LC_ADDR_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/socket.h>
 
 #include "base/limits.h"
@@ -23,5 +24,11 @@ int addr_check(const char *text, const char **cause);
 /* "127.0.0.1:9020" / "[::1]:9020" into dst (ADDR_STRLEN bytes). */
 #define ADDR_STRLEN LC_PEER_STRLEN
 void addr_format(const struct sockaddr *sa, char *dst, size_t dstsz);
+
+/* The IP address in sa: returns its family and points *ip at its bytes (4
+ * for AF_INET, 16 for AF_INET6). An IPv4 peer on a dual-stack socket
+ * (::ffff:a.b.c.d) is the AF_INET address it carries. AF_UNSPEC for any
+ * other family. */
+int addr_ip(const struct sockaddr *sa, const uint8_t **ip);
 
 #endif

@@ -3,7 +3,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -30,7 +29,6 @@ struct listener {
 static int
 listener_fail(const char *text, const char *what)
 {
-	fprintf(stderr, "logcatcherd: cannot listen on %s: %s\n", text, what);
 	log_warnx("cannot listen on %s: %s", text, what);
 	return -1;
 }
@@ -66,19 +64,27 @@ listener_socket(const char *text, int type)
 	return fd;
 }
 
+int
+listener_bound(int fd, struct sockaddr_storage *ss, char *name)
+{
+	socklen_t len = sizeof(*ss);
+
+	if (getsockname(fd, (struct sockaddr *)ss, &len) == -1) {
+		log_warn("getsockname");
+		return -1;
+	}
+	addr_format((struct sockaddr *)ss, name, ADDR_STRLEN);
+	return 0;
+}
+
 void
 listener_log_bound(int fd, const char *proto)
 {
 	struct sockaddr_storage ss;
-	socklen_t len = sizeof(ss);
 	char name[ADDR_STRLEN];
 
-	if (getsockname(fd, (struct sockaddr *)&ss, &len) == -1) {
-		log_warn("getsockname");
-		return;
-	}
-	addr_format((struct sockaddr *)&ss, name, sizeof(name));
-	log_info("listening on %s %s", proto, name);
+	if (listener_bound(fd, &ss, name) == 0)
+		log_info("listening on %s %s", proto, name);
 }
 
 static void

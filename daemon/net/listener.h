@@ -14,8 +14,13 @@ typedef void (*listener_accept_fn)(void *arg, int fd, const struct sockaddr *pee
 
 /* A bound socket of the given type (SOCK_STREAM listening, or SOCK_DGRAM)
  * for a user-written address, non-blocking and close-on-exec. On failure
- * prints "cannot listen on ADDR: reason" and returns -1. */
+ * logs "cannot listen on ADDR: reason" and returns -1. */
 int listener_socket(const char *text, int type);
+
+/* Where fd is bound (the port actually bound, for a port 0): the address in
+ * *ss, formatted into name (ADDR_STRLEN bytes). Returns -1 after logging
+ * why not. */
+int listener_bound(int fd, struct sockaddr_storage *ss, char *name);
 
 /* Logs "listening on tcp|udp ADDR" with the port actually bound. */
 void listener_log_bound(int fd, const char *proto);

@@ -16,7 +16,7 @@
 #include "net/listener.h"
 #include "net/udp.h"
 #include "ops/config.h"
-#include "ops/sd.h"
+#include "ops/systemd.h"
 
 struct server_conn {
 	TAILQ_ENTRY(server_conn) entry;
@@ -160,7 +160,7 @@ int
 server_listen(struct server *srv, struct intake *intake)
 {
 	const struct config *cfg = srv->cfg;
-	struct sd_socket sockets[LC_MAX_LISTENERS];
+	struct systemd_socket sockets[LC_MAX_LISTENERS];
 	int activated;
 
 	srv->env.base = srv->base;
@@ -174,7 +174,7 @@ server_listen(struct server *srv, struct intake *intake)
 		log_warnx("at most %d listen addresses", LC_MAX_LISTENERS);
 		return -1;
 	}
-	activated = sd_activated_sockets(sockets, LC_MAX_LISTENERS);
+	activated = systemd_activated_sockets(sockets, LC_MAX_LISTENERS);
 	if (activated < 0)
 		return -1;
 	if (activated > 0) {

@@ -38,7 +38,7 @@ struct config {
 	enum log_level log_level;
 };
 
-/* Defaults from limits.h. */
+/* Defaults from base/limits.h. */
 void config_init(struct config *cfg);
 void config_free(struct config *cfg);
 

@@ -237,18 +237,16 @@ metrics_request(struct evhttp_request *req, void *arg)
 static int
 metrics_is_loopback(const struct sockaddr *sa)
 {
-	if (sa->sa_family == AF_INET) {
-		const struct sockaddr_in *sin = (const struct sockaddr_in *)sa;
+	const uint8_t *ip;
 
-		return (ntohl(sin->sin_addr.s_addr) >> 24) == 127;
+	switch (addr_ip(sa, &ip)) {
+	case AF_INET:
+		return ip[0] == 127;
+	case AF_INET6:
+		return memcmp(ip, &in6addr_loopback, sizeof(in6addr_loopback)) == 0;
+	default:
+		return 0;
 	}
-	if (sa->sa_family == AF_INET6) {
-		const struct in6_addr *a = &((const struct sockaddr_in6 *)sa)->sin6_addr;
-
-		return IN6_IS_ADDR_LOOPBACK(a) ||
-		       (IN6_IS_ADDR_V4MAPPED(a) && a->s6_addr[12] == 127);
-	}
-	return 0;
 }
 
 /* "metrics on http://ADDR" with the port actually bound. */
@@ -256,14 +254,10 @@ static void
 metrics_log_bound(int fd, const char *text)
 {
 	struct sockaddr_storage ss;
-	socklen_t len = sizeof(ss);
 	char name[ADDR_STRLEN];
 
-	if (getsockname(fd, (struct sockaddr *)&ss, &len) == -1) {
-		log_warn("metrics: getsockname for %s", text);
+	if (listener_bound(fd, &ss, name) == -1)
 		return;
-	}
-	addr_format((struct sockaddr *)&ss, name, sizeof(name));
 	log_info("metrics on http://%s", name);
 	if (!metrics_is_loopback((struct sockaddr *)&ss))
 		log_warnx("metrics_listen %s is not a loopback address: anyone who can reach "

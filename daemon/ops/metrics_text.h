@@ -1,5 +1,5 @@
 /*
- * The Prometheus text exposition (format 0.0.4) of the counters (stats.h),
+ * The Prometheus text exposition (format 0.0.4) of the counters (base/stats.h),
  * the write latency histogram and the state gauges below. Pure: it prints
  * what it is given, so a unit test can check every line.
  */

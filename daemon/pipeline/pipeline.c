@@ -64,7 +64,6 @@ struct pipeline {
 	_Atomic uint64_t committed;  /* batches written: the next seq to write */
 	_Atomic size_t inflight;
 	_Atomic uint64_t pending_records;
-	_Atomic uint64_t lines;
 	_Atomic long failing_since; /* monotonic seconds, 0 when writes work */
 	_Atomic long last_progress; /* monotonic seconds of the last write attempt, or of
 				     * the submit that ended idleness */
@@ -133,9 +132,11 @@ pipeline_serialize(struct pipeline *p, struct batch *b)
 			deadletter_append(&b->dead, b->peers[r->peer], reason, r->len, payload, r->len);
 			b->ndead++;
 		}
+		if (!log_ratelimit_allow())
+			continue; /* the sample is built only for a line printed */
 		char sample[LOG_SAMPLE_BUFSZ];
 		log_sample(sample, sizeof(sample), payload, r->len);
-		log_ratelimited("rejected a record of %u bytes from %s: %s (starts \"%s\")", r->len,
+		log_warnx("rejected a record of %u bytes from %s: %s (starts \"%s\")", r->len,
 		    b->peers[r->peer], reason, sample);
 	}
 	b->rejected = b->nrecs - b->lines;
@@ -276,7 +277,6 @@ pipeline_commit(struct pipeline *p, struct batch *b)
 		pthread_mutex_unlock(&p->commit_lock);
 
 		if (pipeline_write(p, next) == 0) {
-			atomic_fetch_add(&p->lines, next->lines);
 			STATS_ADD(lines_written, next->lines);
 			atomic_fetch_sub(&p->pending_records, next->nrecs);
 			atomic_fetch_sub(&p->inflight, next->counted);
@@ -426,12 +426,6 @@ uint64_t
 pipeline_pending_records(const struct pipeline *p)
 {
 	return atomic_load(&p->pending_records);
-}
-
-uint64_t
-pipeline_lines(const struct pipeline *p)
-{
-	return atomic_load(&p->lines);
 }
 
 int

@@ -51,9 +51,6 @@ int pipeline_idle(const struct pipeline *p);
 /* Records submitted but neither written nor rejected yet. */
 uint64_t pipeline_pending_records(const struct pipeline *p);
 
-/* Record lines written so far (the global line count). */
-uint64_t pipeline_lines(const struct pipeline *p);
-
 /* Whether the writer has been failing since the given number of seconds
  * (0 if writing works). For the watchdog and status. */
 int pipeline_write_failing(const struct pipeline *p);

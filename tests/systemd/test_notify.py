@@ -67,6 +67,9 @@ class NotifyTest(unittest.TestCase):
             finally:
                 d.kill()
             self.assertNotIn("READY=1", ns.lines())
+            # A log line (journald keeps its priority), not bare stderr.
+            self.assertRegex(d.log(), r"logcatcherd\[warning\]: cannot open output "
+                             r"/nonexistent-dir/out.jsonl: No such file or directory")
 
     def test_watchdog_stops_while_the_writer_is_stalled(self):
         with StalledFifo() as fifo, NotifySocket() as ns, Daemon(

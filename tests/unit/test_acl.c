@@ -1,4 +1,5 @@
-/* Access control lists: CIDR parsing and matching, IPv4-mapped peers. */
+/* Access control lists: CIDR parsing and matching, IPv4-mapped peers (and
+ * addr_ip, which unwraps them for the ACL and the metrics endpoint). */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <setjmp.h>
@@ -6,28 +7,36 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/un.h>
 
 #include <cmocka.h>
 
 #include "net/acl.h"
+#include "net/addr.h"
+
+static void
+sockaddr_of(struct sockaddr_storage *ss, const char *ip)
+{
+	memset(ss, 0, sizeof(*ss));
+	if (strchr(ip, ':') != NULL) {
+		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+
+		sin6->sin6_family = AF_INET6;
+		assert_int_equal(inet_pton(AF_INET6, ip, &sin6->sin6_addr), 1);
+	} else {
+		struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+
+		sin->sin_family = AF_INET;
+		assert_int_equal(inet_pton(AF_INET, ip, &sin->sin_addr), 1);
+	}
+}
 
 static int
 allows(const struct acl *acl, const char *ip)
 {
 	struct sockaddr_storage ss;
 
-	memset(&ss, 0, sizeof(ss));
-	if (strchr(ip, ':') != NULL) {
-		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
-
-		sin6->sin6_family = AF_INET6;
-		assert_int_equal(inet_pton(AF_INET6, ip, &sin6->sin6_addr), 1);
-	} else {
-		struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
-
-		sin->sin_family = AF_INET;
-		assert_int_equal(inet_pton(AF_INET, ip, &sin->sin_addr), 1);
-	}
+	sockaddr_of(&ss, ip);
 	return acl_allows(acl, (struct sockaddr *)&ss);
 }
 
@@ -98,6 +107,29 @@ test_parse_errors(void **state)
 	assert_int_equal(b.prefix, 8);
 }
 
+/* An IPv4 peer on a dual-stack socket is its IPv4 address; an IPv6 peer
+ * stays IPv6; what has no IP address is AF_UNSPEC. */
+static void
+test_addr_ip_unwraps_ipv4_mapped(void **state)
+{
+	static const uint8_t v4[] = {10, 1, 2, 3};
+	struct sockaddr_storage ss;
+	struct sockaddr_un sun = {.sun_family = AF_UNIX};
+	const uint8_t *ip;
+
+	(void)state;
+	sockaddr_of(&ss, "10.1.2.3");
+	assert_int_equal(addr_ip((struct sockaddr *)&ss, &ip), AF_INET);
+	assert_memory_equal(ip, v4, sizeof(v4));
+	sockaddr_of(&ss, "::ffff:10.1.2.3");
+	assert_int_equal(addr_ip((struct sockaddr *)&ss, &ip), AF_INET);
+	assert_memory_equal(ip, v4, sizeof(v4));
+	sockaddr_of(&ss, "::1");
+	assert_int_equal(addr_ip((struct sockaddr *)&ss, &ip), AF_INET6);
+	assert_memory_equal(ip, &in6addr_loopback, sizeof(in6addr_loopback));
+	assert_int_equal(addr_ip((struct sockaddr *)&sun, &ip), AF_UNSPEC);
+}
+
 int
 main(void)
 {
@@ -106,6 +138,7 @@ main(void)
 		cmocka_unit_test(test_blocks_match_by_prefix),
 		cmocka_unit_test(test_zero_prefix_and_host_routes),
 		cmocka_unit_test(test_parse_errors),
+		cmocka_unit_test(test_addr_ip_unwraps_ipv4_mapped),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

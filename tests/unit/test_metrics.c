@@ -1,17 +1,23 @@
 /* metrics: the Prometheus text generated from the counter list, the write
- * latency histogram, the gauges, and /clients' JSON. */
+ * latency histogram, the gauges, /clients' JSON, and binding its addresses
+ * through the listener's functions. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
+#include <event2/event.h>
 
 #include "base/buf.h"
 #include "base/stats.h"
+#include "net/addr.h"
 #include "net/conn.h"
+#include "net/listener.h"
+#include "ops/metrics.h"
 #include "ops/metrics_clients.h"
 #include "ops/metrics_text.h"
 
@@ -179,6 +185,34 @@ test_clients_sorted_and_capped(void **state)
 	buf_free(&out);
 }
 
+/* listener_bound tells the port bound for port 0; metrics_start binds its
+ * addresses with listener_socket, so an address in use fails it. */
+static void
+test_bind_through_the_listener(void **state)
+{
+	struct event_base *base = event_base_new();
+	struct metrics_sources src = {0};
+	struct sockaddr_storage ss;
+	char name[ADDR_STRLEN], *taken[] = {name}, *any[] = {"127.0.0.1:0"};
+	struct metrics *m;
+	int fd;
+
+	(void)state;
+	assert_non_null(base);
+	fd = listener_socket("127.0.0.1:0", SOCK_STREAM);
+	assert_int_not_equal(fd, -1);
+	assert_int_equal(listener_bound(fd, &ss, name), 0);
+	assert_int_equal(ss.ss_family, AF_INET);
+	assert_int_equal(strncmp(name, "127.0.0.1:", 10), 0);
+	assert_int_not_equal(strcmp(name, "127.0.0.1:0"), 0);
+	assert_null(metrics_start(base, taken, 1, &src));
+	close(fd);
+	m = metrics_start(base, any, 1, &src);
+	assert_non_null(m);
+	metrics_free(m);
+	event_base_free(base);
+}
+
 int
 main(void)
 {
@@ -188,6 +222,7 @@ main(void)
 	    cmocka_unit_test(test_histogram_cumulative),
 	    cmocka_unit_test(test_gauges_and_info),
 	    cmocka_unit_test(test_clients_sorted_and_capped),
+	    cmocka_unit_test(test_bind_through_the_listener),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

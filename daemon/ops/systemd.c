@@ -1,4 +1,4 @@
-#include "ops/sd.h"
+#include "ops/systemd.h"
 
 #include <fcntl.h>
 #include <stdarg.h>
@@ -12,25 +12,25 @@
 #include "base/log.h"
 
 void
-sd_ready(void)
+systemd_ready(void)
 {
 	sd_notify(0, "READY=1");
 }
 
 void
-sd_reloading(void)
+systemd_reloading(void)
 {
 	sd_notify(0, "RELOADING=1");
 }
 
 void
-sd_stopping(void)
+systemd_stopping(void)
 {
 	sd_notify(0, "STOPPING=1");
 }
 
 void
-sd_status(const char *fmt, ...)
+systemd_status(const char *fmt, ...)
 {
 	char status[512];
 	va_list ap;
@@ -42,7 +42,7 @@ sd_status(const char *fmt, ...)
 }
 
 uint64_t
-sd_watchdog_interval(void)
+systemd_watchdog_interval(void)
 {
 	uint64_t usec = 0;
 
@@ -52,13 +52,13 @@ sd_watchdog_interval(void)
 }
 
 void
-sd_watchdog_ping(void)
+systemd_watchdog_ping(void)
 {
 	sd_notify(0, "WATCHDOG=1");
 }
 
 int
-sd_activated_sockets(struct sd_socket *out, size_t max)
+systemd_activated_sockets(struct systemd_socket *out, size_t max)
 {
 	char **names = NULL;
 	int n = sd_listen_fds_with_names(1, &names), stored = 0;
