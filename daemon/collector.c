@@ -31,6 +31,8 @@ struct collector {
 	struct pipeline *pipeline;
 	struct intake *intake;
 	struct metrics *metrics; /* or NULL when metrics_listen is empty */
+	struct server_params server_params;
+	struct server_socket passed[LC_MAX_LISTENERS]; /* by socket activation */
 	struct event *sig_term, *sig_int, *sig_hup;
 	struct event *status_ev, *stop_timer, *grace_timer, *watchdog_ev;
 	unsigned watchdog_seconds; /* the ping interval, rounded up */
@@ -305,6 +307,33 @@ collector_start_metrics(struct collector *c)
 	return c->metrics == NULL ? -1 : 0;
 }
 
+/* The server's part of the configuration, and the sockets systemd passed
+ * (which replace the listen addresses). Returns -1 if one is unusable. */
+static int
+collector_server_params(struct collector *c)
+{
+	const struct config *cfg = c->cfg;
+	int passed = systemd_activated_sockets(c->passed, LC_MAX_LISTENERS);
+
+	if (passed < 0)
+		return -1;
+	c->server_params = (struct server_params){
+	    .listen = cfg->listen,
+	    .nlisten = cfg->nlisten,
+	    .listen_udp = cfg->listen_udp,
+	    .nlisten_udp = cfg->nlisten_udp,
+	    .passed = c->passed,
+	    .npassed = (size_t)passed,
+	    .allow = cfg->allow,
+	    .nallow = cfg->nallow,
+	    .max_connections = cfg->max_connections,
+	    .max_record = (uint32_t)cfg->max_record_size,
+	    .idle_timeout = cfg->idle_timeout,
+	    .frame_timeout = cfg->frame_timeout,
+	};
+	return 0;
+}
+
 static unsigned
 collector_workers(const struct config *cfg)
 {
@@ -339,6 +368,8 @@ collector_run(const struct config *cfg)
 	enum collector_exit rc;
 
 	event_set_log_callback(collector_libevent_log);
+	if (collector_server_params(&c) == -1)
+		return COLLECTOR_EXIT_FAILURE;
 	if (evthread_use_pthreads() == -1 || (c.base = event_base_new()) == NULL)
 		fatalx("cannot initialise libevent");
 	/* The dead-letter file first: a torn last line of the output goes there. */
@@ -356,7 +387,7 @@ collector_run(const struct config *cfg)
 		return COLLECTOR_EXIT_FAILURE;
 	}
 	c.output_name = output_path(out);
-	c.server = server_new(c.base, cfg);
+	c.server = server_new(c.base, &c.server_params);
 	c.pipeline = pipeline_new(c.base, out,
 	    &(struct pipeline_params){
 		.workers = collector_workers(cfg),

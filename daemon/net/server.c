@@ -15,8 +15,6 @@
 #include "net/conn.h"
 #include "net/listener.h"
 #include "net/udp.h"
-#include "ops/config.h"
-#include "ops/systemd.h"
 
 struct server_conn {
 	TAILQ_ENTRY(server_conn) entry;
@@ -26,7 +24,7 @@ TAILQ_HEAD(server_conns, server_conn);
 
 struct server {
 	struct event_base *base;
-	const struct config *cfg;
+	const struct server_params *params;
 	struct conn_env env;
 	struct listener *listeners[LC_MAX_LISTENERS];
 	size_t nlisteners;
@@ -133,15 +131,15 @@ server_connection_budget(unsigned max_connections)
 }
 
 struct server *
-server_new(struct event_base *base, const struct config *cfg)
+server_new(struct event_base *base, const struct server_params *params)
 {
 	struct server *srv = xcalloc(1, sizeof(*srv));
 
 	srv->base = base;
-	srv->cfg = cfg;
+	srv->params = params;
 	TAILQ_INIT(&srv->conns);
-	srv->max_conns = server_connection_budget(cfg->max_connections);
-	acl_init(&srv->acl, cfg->allow, cfg->nallow);
+	srv->max_conns = server_connection_budget(params->max_connections);
+	acl_init(&srv->acl, params->allow, params->nallow);
 	return srv;
 }
 
@@ -159,40 +157,37 @@ server_adopt(struct server *srv, int fd, int udp, struct intake *intake)
 int
 server_listen(struct server *srv, struct intake *intake)
 {
-	const struct config *cfg = srv->cfg;
-	struct systemd_socket sockets[LC_MAX_LISTENERS];
-	int activated;
+	const struct server_params *params = srv->params;
 
 	srv->env.base = srv->base;
 	srv->env.intake = intake;
-	srv->env.max_record = (uint32_t)cfg->max_record_size;
-	srv->env.idle_timeout = cfg->idle_timeout;
-	srv->env.frame_timeout = cfg->frame_timeout;
+	srv->env.max_record = params->max_record;
+	srv->env.idle_timeout = params->idle_timeout;
+	srv->env.frame_timeout = params->frame_timeout;
 	srv->env.on_close = server_conn_closed;
 	srv->env.arg = srv;
-	if (cfg->nlisten + cfg->nlisten_udp > LC_MAX_LISTENERS) {
+	if (params->nlisten + params->nlisten_udp > LC_MAX_LISTENERS ||
+	    params->npassed > LC_MAX_LISTENERS) {
 		log_warnx("at most %d listen addresses", LC_MAX_LISTENERS);
 		return -1;
 	}
-	activated = systemd_activated_sockets(sockets, LC_MAX_LISTENERS);
-	if (activated < 0)
-		return -1;
-	if (activated > 0) {
+	if (params->npassed > 0) {
 		/* Socket activation replaces the configured addresses. */
-		log_info("using %d sockets passed by systemd", activated);
-		for (int i = 0; i < activated; i++)
-			server_adopt(srv, sockets[i].fd, sockets[i].udp, intake);
+		log_info("using %zu sockets passed by systemd", params->npassed);
+		for (size_t i = 0; i < params->npassed; i++)
+			server_adopt(srv, params->passed[i].fd, params->passed[i].udp, intake);
 		return 0;
 	}
-	for (size_t i = 0; i < cfg->nlisten; i++) {
-		struct listener *l = listener_bind(srv->base, cfg->listen[i], server_accept, srv);
+	for (size_t i = 0; i < params->nlisten; i++) {
+		struct listener *l =
+		    listener_bind(srv->base, params->listen[i], server_accept, srv);
 
 		if (l == NULL)
 			return -1;
 		srv->listeners[srv->nlisteners++] = l;
 	}
-	for (size_t i = 0; i < cfg->nlisten_udp; i++) {
-		struct udp *u = udp_bind(srv->base, cfg->listen_udp[i], intake,
+	for (size_t i = 0; i < params->nlisten_udp; i++) {
+		struct udp *u = udp_bind(srv->base, params->listen_udp[i], intake,
 		    srv->env.max_record, &srv->acl);
 
 		if (u == NULL)

@@ -7,13 +7,36 @@
 #define LC_SERVER_H
 
 #include <stddef.h>
+#include <stdint.h>
 
-struct config;
 struct event_base;
 struct intake;
 struct server;
 
-struct server *server_new(struct event_base *base, const struct config *cfg);
+/* A socket passed by the service manager (socket activation). */
+struct server_socket {
+	int fd;
+	int udp; /* 0: a listening TCP socket */
+};
+
+/* What the server takes from the configuration. Passed sockets, if any,
+ * replace the listen addresses. */
+struct server_params {
+	char *const *listen;
+	size_t nlisten;
+	char *const *listen_udp;
+	size_t nlisten_udp;
+	const struct server_socket *passed;
+	size_t npassed;
+	char *const *allow;
+	size_t nallow;
+	unsigned max_connections;
+	uint32_t max_record;
+	unsigned idle_timeout, frame_timeout; /* seconds; 0 = never */
+};
+
+/* params (and what it points to) must outlive the server. */
+struct server *server_new(struct event_base *base, const struct server_params *params);
 
 /* Bind every configured address (logging "listening on ..."); returns -1
  * if any could not be bound (the reason already printed). */

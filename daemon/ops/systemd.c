@@ -58,7 +58,7 @@ systemd_watchdog_ping(void)
 }
 
 int
-systemd_activated_sockets(struct systemd_socket *out, size_t max)
+systemd_activated_sockets(struct server_socket *out, size_t max)
 {
 	char **names = NULL;
 	int n = sd_listen_fds_with_names(1, &names), stored = 0;

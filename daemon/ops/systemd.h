@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "net/server.h"
+
 void systemd_ready(void);
 void systemd_reloading(void);
 void systemd_stopping(void);
@@ -23,12 +25,8 @@ void systemd_watchdog_ping(void);
 /* Sockets passed by the manager (LISTEN_FDS), made non-blocking and
  * close-on-exec; the environment variables are unset so children do not
  * inherit them. */
-struct systemd_socket {
-	int fd;
-	int udp; /* 0: a listening TCP socket */
-};
 /* Returns how many were stored in out (at most max), or -1 after logging
  * why a passed descriptor is unusable. */
-int systemd_activated_sockets(struct systemd_socket *out, size_t max);
+int systemd_activated_sockets(struct server_socket *out, size_t max);
 
 #endif
