@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -19,6 +20,7 @@
 #include "ops/systemd.h"
 #include "pipeline/batch.h"
 #include "pipeline/pipeline.h"
+#include "sink/forwarder.h"
 #include "sink/output.h"
 
 /* How often the STATUS= line is refreshed (seconds). */
@@ -33,6 +35,8 @@ struct collector {
 	struct metrics *metrics; /* or NULL when metrics_listen is empty */
 	struct server_params server_params;
 	struct server_socket passed[LC_MAX_LISTENERS]; /* by socket activation */
+	struct forwarder *forwarder; /* or NULL when nats_servers is empty */
+	struct timespec stop_started;
 	struct event *sig_term, *sig_int, *sig_hup;
 	struct event *status_ev, *stop_timer, *grace_timer, *watchdog_ev;
 	unsigned watchdog_seconds; /* the ping interval, rounded up */
@@ -67,13 +71,20 @@ collector_status(struct collector *c, const char *stage)
 {
 	struct stats_snapshot st;
 	uint64_t lines, rate;
+	char fwd[128] = "";
+	struct forwarder_lag lag;
 
 	stats_snapshot(&st);
 	lines = st.lines_written;
 	rate = (lines - c->status_lines) / COLLECTOR_STATUS_INTERVAL;
 	c->status_lines = lines;
-	systemd_status("%s %s: %llu lines, %zu clients, %llu lines/s%s", stage, c->output_name,
-	    (unsigned long long)lines, server_clients(c->server), (unsigned long long)rate,
+	if (c->forwarder != NULL) {
+		forwarder_lag(c->forwarder, &lag);
+		snprintf(fwd, sizeof(fwd), ", NATS %s, %llu lines not acked",
+		    lag.connected ? "connected" : "disconnected", (unsigned long long)lag.records);
+	}
+	systemd_status("%s %s: %llu lines, %zu clients, %llu lines/s%s%s", stage, c->output_name,
+	    (unsigned long long)lines, server_clients(c->server), (unsigned long long)rate, fwd,
 	    pipeline_write_failing(c->pipeline) ? " (writes failing, retrying)" : "");
 }
 
@@ -165,6 +176,7 @@ collector_stop(struct collector *c, int sig)
 		_exit(COLLECTOR_EXIT_FAILURE);
 	}
 	c->stopping = 1;
+	clock_gettime(CLOCK_MONOTONIC, &c->stop_started);
 	c->stop_timer = collector_timer(c, collector_stop_timeout, cfg->stop_timeout);
 	systemd_stopping();
 	log_info("%s: stopping; taking what clients already sent", strsignal(sig));
@@ -266,6 +278,61 @@ collector_add_signals(struct collector *c)
 	event_add(c->status_ev, &every);
 }
 
+/* Seconds of stop_timeout not yet spent (at least one). */
+static unsigned
+collector_stop_left(const struct collector *c)
+{
+	struct timespec now;
+	long spent;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	spent = (long)(now.tv_sec - c->stop_started.tv_sec);
+	return spent + 1 >= (long)c->cfg->stop_timeout ? 1 : c->cfg->stop_timeout - (unsigned)spent;
+}
+
+/* The forwarder, when nats_servers is set: it follows the output from the
+ * committer's hook. 0, or -1 after printing why. */
+static int
+collector_start_forwarder(struct collector *c, const struct output *out)
+{
+	const struct config *cfg = c->cfg;
+	char *state = NULL, *cause = NULL;
+	struct forwarder_params p = {
+	    .link = {
+		.servers = cfg->nats_servers,
+		.token = cfg->nats_token,
+		.user = cfg->nats_user,
+		.password = cfg->nats_password,
+		.creds = cfg->nats_creds,
+		.tls_ca = cfg->nats_tls_ca,
+		.tls_cert = cfg->nats_tls_cert,
+		.tls_key = cfg->nats_tls_key,
+		.stream = cfg->nats_stream,
+		.max_pending = cfg->nats_max_pending,
+	    },
+	    .subject = cfg->nats_subject,
+	    .batch = cfg->nats_batch,
+	    .state_path = cfg->forward_state,
+	    .output_path = cfg->output,
+	};
+
+	if (cfg->nats_servers[0] == '\0')
+		return 0;
+	if (cfg->forward_state[0] == '\0') {
+		if (asprintf(&state, "%s%s", cfg->output, LC_FWD_STATE_SUFFIX) == -1)
+			fatalx("out of memory");
+		p.state_path = state;
+	}
+	c->forwarder = forwarder_start(&p, out, &cause);
+	free(state); /* copied by the forwarder */
+	if (c->forwarder == NULL) {
+		fprintf(stderr, "logcatcherd: %s\n", cause);
+		free(cause);
+		return -1;
+	}
+	return 0;
+}
+
 /* The clean end: every batch is written; fsync, trailer, fsync. */
 static enum collector_exit
 collector_finish(struct collector *c)
@@ -288,6 +355,8 @@ collector_finish(struct collector *c)
 		rc = COLLECTOR_EXIT_FAILURE;
 	}
 	output_close(out);
+	forwarder_finish(c->forwarder, collector_stop_left(c));
+	c->forwarder = NULL;
 	log_info("stopped: %llu records received, %llu lines written, %llu rejected, "
 		 "%llu incomplete frames dropped, %llu zero-length frames",
 	    (unsigned long long)st.records_received, (unsigned long long)lines,
@@ -299,7 +368,7 @@ collector_finish(struct collector *c)
 static int
 collector_start_metrics(struct collector *c)
 {
-	struct metrics_sources src = {c->server, c->pipeline, c->intake, time(NULL)};
+	struct metrics_sources src = {c->server, c->pipeline, c->intake, c->forwarder, time(NULL)};
 
 	if (c->cfg->nmetrics_listen == 0)
 		return 0;
@@ -387,6 +456,12 @@ collector_run(const struct config *cfg)
 		return COLLECTOR_EXIT_FAILURE;
 	}
 	c.output_name = output_path(out);
+	if (collector_start_forwarder(&c, out) == -1) {
+		output_close(out);
+		output_close(dead);
+		event_base_free(c.base);
+		return COLLECTOR_EXIT_FAILURE;
+	}
 	c.server = server_new(c.base, &c.server_params);
 	c.pipeline = pipeline_new(c.base, out,
 	    &(struct pipeline_params){
@@ -396,6 +471,8 @@ collector_run(const struct config *cfg)
 		.dead_letter = dead,
 		.on_progress = collector_progress,
 		.arg = &c,
+		.on_written = c.forwarder != NULL ? forwarder_written : NULL,
+		.written_arg = c.forwarder,
 	    });
 	c.intake = intake_new(c.base, c.pipeline,
 	    &(struct intake_params){
@@ -409,6 +486,7 @@ collector_run(const struct config *cfg)
 
 	if (server_listen(c.server, c.intake) == -1 || collector_start_metrics(&c) == -1) {
 		output_close(pipeline_finish(c.pipeline));
+		forwarder_finish(c.forwarder, 1);
 		rc = COLLECTOR_EXIT_FAILURE;
 	} else {
 		log_info("collecting into %s with %u workers", c.output_name,

@@ -146,4 +146,29 @@
 #define LC_PICKLE_MAX_LONG_BYTES (32u * 1024u)
 #define LC_PICKLE_MAX_LONG_TOTAL (64u * 1024u)
 
+/* The NATS forwarder (sink/forwarder.c). Acks awaited at once: the window
+ * bounds the lines held in memory (nats_max_pending * nats_batch lines). */
+#define LC_FWD_DEFAULT_MAX_PENDING 4096
+#define LC_FWD_MAX_MAX_PENDING 65536
+#define LC_FWD_MAX_BATCH 1000
+#define LC_FWD_DEFAULT_STREAM "LOGS"
+#define LC_FWD_DEFAULT_SUBJECT "logs.{host}"
+#define LC_FWD_STATE_SUFFIX ".forward"
+/* The file is read back this much at a time (a longer line grows the buffer
+ * up to the server's max_payload). */
+#define LC_FWD_READ_CHUNK (1u << 20)
+/* A message not acked for this long is taken back and published again
+ * (same id); cheaper than libnats' per-message MaxWait. */
+#define LC_FWD_ACK_TIMEOUT_MS 10000
+/* The acked checkpoint is persisted (fsynced) at most this often. */
+#define LC_FWD_CHECKPOINT_MS 1000
+/* Backoff after a failed publish or connect. */
+#define LC_FWD_RETRY_MIN_MS 100
+#define LC_FWD_RETRY_MAX_MS 5000
+#define LC_FWD_CONNECT_TIMEOUT_MS 2000
+#define LC_FWD_RECONNECT_WAIT_MS 1000
+/* Longest subject; field values are cut to fit. */
+#define LC_FWD_SUBJECT_MAX 256
+#define LC_FWD_MAX_SERVERS 16
+
 #endif

@@ -58,7 +58,22 @@
 	X(reopens, "reopens", "", "Output reopens (SIGHUP, or the file was replaced).")            \
 	X(torn_lines, "torn_lines_repaired", "",                                                   \
 	  "Torn last lines (cut short by a crash) cut off the output or dead-letter file at "      \
-	  "open.")
+	  "open.")                                                                                 \
+	X(forward_published, "forward_published", "",                                              \
+	  "Record lines published to NATS JetStream (first attempts).")                            \
+	X(forward_acked, "forward_acked", "", "Record lines JetStream acked (stored).")             \
+	X(forward_duplicates, "forward_duplicates", "",                                            \
+	  "Acked lines JetStream had already (published again after a restart or a retry; "        \
+	  "dropped by the stream's duplicate window).")                                            \
+	X(forward_retried, "forward_retried", "",                                                  \
+	  "Messages published again (nacked, not acked in time, or not sent).")                    \
+	X(forward_failed, "forward_failed", "",                                                    \
+	  "Publishes that failed or were nacked (each is retried).")                               \
+	X(forward_skipped, "forward_skipped", "",                                                  \
+	  "Lines never forwarded: longer than the server's max_payload.")                          \
+	X(forward_files_lost, "forward_files_lost", "",                                            \
+	  "Checkpointed output files gone at start: what they held beyond the checkpoint was "     \
+	  "not forwarded.")
 
 /* Upper bounds (seconds) of the write latency histogram's buckets. */
 /* clang-format off */

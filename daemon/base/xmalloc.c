@@ -54,3 +54,13 @@ xstrdup(const char *s)
 		fatal("xstrdup");
 	return p;
 }
+
+char *
+xstrndup(const char *s, size_t n)
+{
+	char *p = strndup(s, n);
+
+	if (p == NULL)
+		fatal("xstrndup");
+	return p;
+}

@@ -327,6 +327,9 @@ config_check(const struct config *cfg, FILE *err)
 		return config_cli_error(err,
 		    "max_frame_memory (%zu) is smaller than max_record_size (%zu) + %d",
 		    cfg->max_frame_memory, cfg->max_record_size, LC_FRAME_HEADER);
+	/* The forwarder reads its lines back from the file. */
+	if (cfg->nats_servers[0] != '\0' && strcmp(cfg->output, "-") == 0)
+		return config_cli_error(err, "nats_servers needs an output file, not \"-\"");
 	return 0;
 }
 

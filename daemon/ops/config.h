@@ -36,6 +36,19 @@ struct config {
 	char **metrics_listen;   /* HTTP addresses for /metrics; none = off */
 	size_t nmetrics_listen;
 	enum log_level log_level;
+	char *nats_servers;      /* "" = no forwarding */
+	char *nats_stream;
+	char *nats_subject;      /* template (sink/subject.h) */
+	unsigned nats_max_pending;
+	unsigned nats_batch;
+	char *nats_token;
+	char *nats_user;
+	char *nats_password;
+	char *nats_creds;
+	char *nats_tls_ca;
+	char *nats_tls_cert;
+	char *nats_tls_key;
+	char *forward_state;     /* "" = OUTPUT.forward */
 };
 
 /* Defaults from base/limits.h. */

@@ -182,6 +182,92 @@ const struct config_option config_options[] = {
      .def = LOG_LEVEL_INFO,
      .values = config_log_levels,
      .help = "Least important messages logged. -v on the command line sets debug."},
+    {.name = "nats_servers",
+     .type = CONFIG_STRING,
+     .field = FIELD(nats_servers),
+     .def_text = "",
+     .help = "NATS servers to forward every record to, as comma-separated URLs "
+	     "(nats://host:port, tls://host:port). Each line is published to JetStream after "
+	     "it is written to the output, which stays the record of truth and the buffer "
+	     "while the servers are away. Empty: no forwarding."},
+    {.name = "nats_stream",
+     .type = CONFIG_STRING,
+     .field = FIELD(nats_stream),
+     .def_text = LC_FWD_DEFAULT_STREAM,
+     .help = "JetStream stream that must exist and take the subjects of nats_subject; "
+	     "checked at every connect. Give it a Duplicates window longer than the longest "
+	     "restart you want published exactly once (the default 2 minutes covers a crash "
+	     "and a systemd restart)."},
+    {.name = "nats_subject",
+     .type = CONFIG_STRING,
+     .field = FIELD(nats_subject),
+     .def_text = LC_FWD_DEFAULT_SUBJECT,
+     .help = "Subject template: {host} is the daemon's hostname and {field} the record's "
+	     "top-level string or number field of that name (missing: _). In substituted "
+	     "values every byte a subject cannot hold (space, control characters, '.', '*', "
+	     "'>', non-ASCII) becomes _."},
+    {.name = "nats_max_pending",
+     .type = CONFIG_UINT,
+     .field = FIELD(nats_max_pending),
+     .min = 1,
+     .max = LC_FWD_MAX_MAX_PENDING,
+     .def = LC_FWD_DEFAULT_MAX_PENDING,
+     .help = "Messages published and not yet acked at most; it bounds the memory the "
+	     "forwarder holds whatever the servers do."},
+    {.name = "nats_batch",
+     .type = CONFIG_UINT,
+     .field = FIELD(nats_batch),
+     .min = 1,
+     .max = LC_FWD_MAX_BATCH,
+     .def = 1,
+     .help = "Record lines packed into one message, separated by newlines (consecutive "
+	     "lines with the same subject, within the server's max_payload)."},
+    {.name = "nats_token",
+     .type = CONFIG_STRING,
+     .field = FIELD(nats_token),
+     .def_text = "",
+     .help = "Token to authenticate to the NATS servers with. Empty: none."},
+    {.name = "nats_user",
+     .type = CONFIG_STRING,
+     .field = FIELD(nats_user),
+     .def_text = "",
+     .help = "User name to authenticate to the NATS servers with, with nats_password. "
+	     "Empty: none."},
+    {.name = "nats_password",
+     .type = CONFIG_STRING,
+     .field = FIELD(nats_password),
+     .def_text = "",
+     .help = "Password of nats_user."},
+    {.name = "nats_creds",
+     .type = CONFIG_STRING,
+     .field = FIELD(nats_creds),
+     .def_text = "",
+     .help = "NATS credentials file (user JWT and NKey seed) to authenticate with. Empty: "
+	     "none."},
+    {.name = "nats_tls_ca",
+     .type = CONFIG_STRING,
+     .field = FIELD(nats_tls_ca),
+     .def_text = "",
+     .help = "CA certificates (PEM) the NATS servers' certificates are checked against; "
+	     "set, the connection uses TLS. Empty: the servers' URLs decide."},
+    {.name = "nats_tls_cert",
+     .type = CONFIG_STRING,
+     .field = FIELD(nats_tls_cert),
+     .def_text = "",
+     .help = "Client certificate (PEM) presented to the NATS servers, with nats_tls_key. "
+	     "Empty: none."},
+    {.name = "nats_tls_key",
+     .type = CONFIG_STRING,
+     .field = FIELD(nats_tls_key),
+     .def_text = "",
+     .help = "Private key (PEM) of nats_tls_cert."},
+    {.name = "forward_state",
+     .type = CONFIG_STRING,
+     .field = FIELD(forward_state),
+     .def_text = "",
+     .help = "The forwarder's checkpoint: how far JetStream has acked the output, fsynced "
+	     "as it moves. Keep it with the output (under systemd, in StateDirectory). "
+	     "Empty: the output's path with .forward appended."},
 };
 const size_t config_noptions = sizeof(config_options) / sizeof(config_options[0]);
 _Static_assert(sizeof(config_options) / sizeof(config_options[0]) <= CONFIG_MAX_OPTIONS,

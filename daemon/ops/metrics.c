@@ -41,6 +41,7 @@
 #include "ops/metrics_clients.h"
 #include "ops/metrics_text.h"
 #include "pipeline/pipeline.h"
+#include "sink/forwarder.h"
 
 /* Limits of the endpoint (it is for a scraper or two and an operator). */
 #define METRICS_TEXT "text/plain; charset=utf-8"
@@ -135,13 +136,22 @@ static int
 metrics_serve_metrics(struct metrics *m, struct buf *out)
 {
 	const struct metrics_sources *src = &m->src;
+	struct forwarder_lag lag = {0};
 	struct stats_snapshot st;
-	struct metrics_gauges g = {
+	struct metrics_gauges g;
+
+	if (src->forwarder != NULL)
+		forwarder_lag(src->forwarder, &lag);
+	g = (struct metrics_gauges){
 	    .connections_active = server_clients(src->server),
 	    .inflight_bytes = pipeline_inflight(src->pipeline),
 	    .backpressure_active = intake_paused(src->intake) != 0,
 	    .queue_batches = pipeline_batches_pending(src->pipeline),
 	    .writer_stalled_seconds = pipeline_stalled_for(src->pipeline),
+	    .forward_lag_records = lag.records,
+	    .forward_lag_bytes = lag.bytes,
+	    .forward_lag_seconds = lag.seconds,
+	    .forward_connected = (uint64_t)lag.connected,
 	    .start_time = (uint64_t)src->started,
 	};
 
@@ -151,17 +161,25 @@ metrics_serve_metrics(struct metrics *m, struct buf *out)
 }
 
 /* Answering at all proves the loop runs; the pipeline must be idle or
- * moving (the watchdog's check). */
+ * moving (the watchdog's check). A forwarder that is behind is not
+ * unhealthy (the file holds the records): the body says how far. */
 static int
 metrics_serve_health(struct metrics *m, struct buf *out)
 {
 	unsigned stalled = pipeline_stalled_for(m->src.pipeline);
+	struct forwarder_lag lag;
 
 	if (stalled > LC_METRICS_STALL_UNHEALTHY) {
 		buf_printf(out, "writer stalled for %u s\n", stalled);
 		return HTTP_SERVUNAVAIL;
 	}
 	buf_puts(out, "ok\n");
+	if (m->src.forwarder != NULL) {
+		forwarder_lag(m->src.forwarder, &lag);
+		buf_printf(out, "forwarder: %s, %llu lines (%llu bytes) not acked, for %llu s\n",
+		    lag.connected ? "connected" : "disconnected", (unsigned long long)lag.records,
+		    (unsigned long long)lag.bytes, (unsigned long long)lag.seconds);
+	}
 	return HTTP_OK;
 }
 

@@ -11,6 +11,7 @@
 #include <time.h>
 
 struct event_base;
+struct forwarder;
 struct intake;
 struct metrics;
 struct pipeline;
@@ -22,6 +23,7 @@ struct metrics_sources {
 	const struct server *server;
 	const struct pipeline *pipeline;
 	const struct intake *intake;
+	const struct forwarder *forwarder; /* or NULL */
 	time_t started;
 };
 

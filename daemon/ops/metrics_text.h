@@ -21,7 +21,13 @@ struct stats_snapshot;
 	X(queue_batches, "Batches handed to the workers and not yet written (queued, "             \
 			 "being serialized or waiting for their turn).")                           \
 	X(writer_stalled_seconds, "Seconds the writer has had work but made no progress "          \
-				  "(0 while idle or moving); /healthz fails above 5.")
+				  "(0 while idle or moving); /healthz fails above 5.")                     \
+	X(forward_lag_records, "Record lines written to the output and not yet acked by "          \
+			       "JetStream (0 without nats_servers).")                              \
+	X(forward_lag_bytes, "Bytes of the output not yet acked by JetStream.")                    \
+	X(forward_lag_seconds, "Seconds since every line was last acked by JetStream (an upper "   \
+			       "bound on the age of the oldest unacked line; 0 when caught up).")  \
+	X(forward_connected, "1 while the forwarder is connected to NATS.")
 
 struct metrics_gauges {
 #define METRICS_GAUGE_FIELD(name, help) uint64_t name;

@@ -45,6 +45,8 @@ struct pipeline {
 	struct event *progress_ev;
 	void (*on_progress)(void *);
 	void *arg;
+	void (*on_written)(void *, const struct output *, uint64_t, int);
+	void *written_arg;
 
 	pthread_t *threads;
 	unsigned nthreads;
@@ -151,18 +153,20 @@ pipeline_serialize(struct pipeline *p, struct batch *b)
 	}
 }
 
-/* Reopen the output (and the dead-letter file, rotated with it). */
-static void
+/* Reopen the output (and the dead-letter file, rotated with it). Returns
+ * whether the output was reopened. */
+static int
 pipeline_reopen(struct pipeline *p, const char *what)
 {
 	if (output_reopen(p->out) == -1) {
 		log_warn("cannot reopen %s; still writing to the old file", output_path(p->out));
-		return;
+		return 0;
 	}
 	log_info("%s %s", what, output_path(p->out));
 	STATS_ADD(reopens, 1);
 	if (p->dead_letter != NULL && output_reopen(p->dead_letter) == -1)
 		log_warn("cannot reopen %s", output_path(p->dead_letter));
+	return 1;
 }
 
 static void
@@ -228,13 +232,16 @@ pipeline_write_retrying(struct pipeline *p, struct output *out, const char *data
 static int
 pipeline_write(struct pipeline *p, struct batch *b)
 {
+	int reopened = 0;
+
 	if (b->reopen) {
-		pipeline_reopen(p, "reopened");
+		reopened = pipeline_reopen(p, "reopened");
 	} else if (p->now() != p->checked_at) {
 		/* At most once a second: was the file deleted or replaced? */
 		p->checked_at = p->now();
 		if (output_replaced(p->out))
-			pipeline_reopen(p, "output file was deleted or replaced; created a new");
+			reopened = pipeline_reopen(p,
+			    "output file was deleted or replaced; created a new");
 	}
 	if (pipeline_write_retrying(p, p->out, b->in.data, b->head) == -1 ||
 	    pipeline_write_retrying(p, p->out, b->out.data, b->out.len) == -1)
@@ -244,6 +251,8 @@ pipeline_write(struct pipeline *p, struct batch *b)
 			return -1;
 		STATS_ADD(dead_letters, b->ndead);
 	}
+	if (p->on_written != NULL)
+		p->on_written(p->written_arg, p->out, b->lines, reopened);
 	return 0;
 }
 
@@ -353,6 +362,8 @@ pipeline_new(struct event_base *base, struct output *out, const struct pipeline_
 					    : LC_OUTPUT_PER_RECORD_FACTOR * (size_t)LC_DEFAULT_MAX_RECORD;
 	p->on_progress = params->on_progress;
 	p->arg = params->arg;
+	p->on_written = params->on_written;
+	p->written_arg = params->written_arg;
 	p->progress_ev = event_new(base, -1, 0, pipeline_progress_cb, p);
 	if (p->progress_ev == NULL)
 		fatalx("pipeline: cannot create the progress event");

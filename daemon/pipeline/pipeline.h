@@ -26,6 +26,11 @@ struct pipeline_params {
 	void (*on_progress)(void *arg);
 	void *arg;
 	long (*clock)(void); /* monotonic seconds; NULL: CLOCK_MONOTONIC (tests pass their own) */
+	/* Or NULL. Committer thread, after each batch is written: the output
+	 * (its end is what is written so far), the batch's record lines, and
+	 * whether the output was reopened just before it. Must not block. */
+	void (*on_written)(void *arg, const struct output *out, uint64_t lines, int reopened);
+	void *written_arg;
 };
 
 /* Starts the worker threads. The output is owned by the pipeline from now

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -293,6 +294,30 @@ output_sync(struct output *out)
 	if (fsync(out->fd) == -1 && errno != EINVAL && errno != EROFS)
 		return -1;
 	return 0;
+}
+
+long long
+output_end(const struct output *out)
+{
+	struct stat st;
+
+	if (out->path == NULL || fstat(out->fd, &st) == -1)
+		return -1;
+	return (long long)st.st_size;
+}
+
+int
+output_reader(const struct output *out)
+{
+	char name[64];
+
+	if (out->path == NULL) {
+		errno = ESPIPE;
+		return -1;
+	}
+	/* Not by path: logrotate may have renamed it already. */
+	snprintf(name, sizeof(name), "/proc/self/fd/%d", out->fd);
+	return open(name, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 }
 
 int

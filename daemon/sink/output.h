@@ -36,6 +36,15 @@ int output_reopen(struct output *out);
 
 int output_sync(struct output *out);
 
+/* The open file's size as written so far (after the last write), or -1
+ * (stdout, or an error). */
+long long output_end(const struct output *out);
+
+/* A new read-only descriptor of the open file itself, even if it was renamed
+ * or deleted since (for the forwarder, which reads lines back); -1 with
+ * errno set. */
+int output_reader(const struct output *out);
+
 /* Whether the open file was deleted, or another file now stands at its path:
  * then the caller reopens. A file renamed away (a rotation waiting for its
  * SIGHUP) is not replaced. */

@@ -570,7 +570,20 @@ test_check_config_round_trip(void **state)
 				 "allow =\n"
 				 "dead_letter =\n"
 				 "metrics_listen =\n"
-				 "log_level = warning\n");
+				 "log_level = warning\n"
+				 "nats_servers =\n"
+				 "nats_stream = LOGS\n"
+				 "nats_subject = logs.{host}\n"
+				 "nats_max_pending = 4096\n"
+				 "nats_batch = 1\n"
+				 "nats_token =\n"
+				 "nats_user =\n"
+				 "nats_password =\n"
+				 "nats_creds =\n"
+				 "nats_tls_ca =\n"
+				 "nats_tls_cert =\n"
+				 "nats_tls_key =\n"
+				 "forward_state =\n");
 	assert_reads_back(&again, out);
 	assert_int_equal(again.nlisten, 2);
 	assert_int_equal(again.max_inflight, cfg.max_inflight);
