@@ -176,7 +176,10 @@ forwarder_save(struct forwarder *fw, int64_t now)
 {
 	fw->st.dev = fw->head->dev;
 	fw->st.ino = fw->head->ino;
+	/* The ack handler reads it under the lock. */
+	pthread_mutex_lock(&fw->lock);
 	fw->st.fileno = fw->head->fileno;
+	pthread_mutex_unlock(&fw->lock);
 	if (forward_state_save(fw->p.state_path, &fw->st) == -1) {
 		if (!fw->save_failing)
 			log_warn("forwarder: cannot save the checkpoint %s; retrying",
