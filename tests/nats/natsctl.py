@@ -563,3 +563,114 @@ def check_exactly_once(msgs, paths, ordered=True, subject_prefix="logs.", max_li
         first = next((i for i, (a, b) in enumerate(zip(carried, lines)) if a != b), None)
         assert first is None, "stream order differs from file order at line %d" % first
     return len(lines)
+
+
+# -- the load generator
+
+
+def flood_args(port, records, connections=4, size=100, rate=None):
+    args = [lctest.LOGCATCHER_CLIENT, "-p", str(port), "--json", "--flood", "--records",
+            str(records), "--connections", str(connections), "--size", str(size)]
+    if rate is not None:
+        args += ["--rate", str(rate)]
+    return args
+
+
+def spawn_flood(port, records, **kw):
+    """The bundled load generator in the background (stop it with
+    finish_flood, or kill it in a finally)."""
+    return subprocess.Popen(flood_args(port, records, **kw), stdin=subprocess.DEVNULL,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            preexec_fn=die_with_parent)
+
+
+def finish_flood(proc, records, timeout=TIMEOUT):
+    """Wait for a flood to end; check it sent every record; its summary."""
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.communicate()
+        raise AssertionError("the load generator did not finish within %.0fs" % timeout)
+    assert proc.returncode == 0, err.decode()
+    lines = out.decode().splitlines()
+    assert len(lines) == 1, lines
+    s = json.loads(lines[0])
+    assert (s["records_sent"], s["records_dropped"]) == (records, 0), s
+    return s
+
+
+def run_flood(port, records, timeout=TIMEOUT, **kw):
+    return finish_flood(spawn_flood(port, records, **kw), records, timeout)
+
+
+def stop_process(proc):
+    if proc is not None and proc.poll() is None:
+        proc.kill()
+        proc.communicate()
+
+
+# -- the daemon's metrics endpoint
+
+METRICS_RE = r"metrics on http://(\S+):(\d+)"
+
+
+def metrics_port(d):
+    return int(d.wait_log(METRICS_RE, what="the metrics address").group(2))
+
+
+def http_get(port, path, timeout=10):
+    """(status, body text) of GET 127.0.0.1:port/path."""
+    try:
+        with urllib.request.urlopen("http://127.0.0.1:%d%s" % (port, path),
+                                    timeout=timeout) as r:
+            return r.status, r.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode()
+
+
+def metrics(port):
+    """{'name{labels}': value} of every sample of /metrics."""
+    status, body = http_get(port, "/metrics")
+    assert status == 200, (status, body)
+    samples = {}
+    for line in body.splitlines():
+        if line and not line.startswith("#"):
+            name, value = line.rsplit(" ", 1)
+            samples[name] = float(value)
+    return samples
+
+
+# The forwarder's counters and gauges (daemon/base/stats.h, ops/metrics_text.h).
+FWD_COUNTERS = ["logcatcher_forward_%s_total" % n for n in
+                ("published", "acked", "duplicates", "retried", "failed", "skipped",
+                 "files_lost")]
+FWD_GAUGES = ["logcatcher_forward_lag_records", "logcatcher_forward_lag_bytes",
+              "logcatcher_forward_lag_seconds", "logcatcher_forward_connected"]
+
+
+def wait_caught_up(port, lines, timeout=TIMEOUT):
+    """Wait until the daemon says JetStream acked every line: lag 0 and
+    lines acked. Returns the samples."""
+    def caught_up():
+        m = metrics(port)
+        return m.get("logcatcher_forward_lag_records") == 0 and \
+            m.get("logcatcher_forward_acked_total") == lines and m
+    return wait_until(caught_up, timeout, "the forwarder to have %d lines acked, lag 0"
+                      % lines, interval=0.2)
+
+
+def run_tests(namespace):
+    """Run a test file's test_* functions in name order (or those named on
+    the command line), printing one line each."""
+    tests = sorted((name, fn) for name, fn in namespace.items()
+                   if name.startswith("test_") and callable(fn))
+    only = sys.argv[1:]
+    unknown = set(only) - {name for name, _ in tests}
+    assert not unknown, "no such test: %s" % sorted(unknown)
+    for name, fn in tests:
+        if only and name not in only:
+            continue
+        t0 = time.monotonic()
+        fn()
+        print("ok %s (%.1fs)" % (name, time.monotonic() - t0), flush=True)

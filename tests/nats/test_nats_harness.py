@@ -173,17 +173,5 @@ def expect_failure(c, paths, text):
         raise AssertionError("check_exactly_once passed; want %r" % text)
 
 
-def main():
-    tests = [(name, fn) for name, fn in sorted(globals().items())
-             if name.startswith("test_") and callable(fn)]
-    only = sys.argv[1:]
-    for name, fn in tests:
-        if only and name not in only:
-            continue
-        t0 = time.monotonic()
-        fn()
-        print("ok %s (%.1fs)" % (name, time.monotonic() - t0), flush=True)
-
-
 if __name__ == "__main__":
-    main()
+    natsctl.run_tests(globals())
