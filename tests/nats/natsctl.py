@@ -147,6 +147,9 @@ class Node:
                          % (c.name, self.cluster_port, routes))
         if c.token is not None:
             lines.append("authorization { token: %s }" % json.dumps(c.token))
+        if c.user is not None:
+            lines.append("authorization { user: %s, password: %s }"
+                         % (json.dumps(c.user), json.dumps(c.password)))
         if c.tls is not None:
             lines.append("tls { cert_file: %s, key_file: %s, ca_file: %s, verify: %s }"
                          % (json.dumps(c.tls.server_cert), json.dumps(c.tls.server_key),
@@ -259,12 +262,13 @@ class Cluster:
     client connection must use TLS (tls_verify: and show a client
     certificate)."""
 
-    def __init__(self, size=3, token=None, tls=None, tls_verify=False, extra_config=(),
-                 name="lctest", directory=None):
+    def __init__(self, size=3, token=None, user=None, password=None, tls=None,
+                 tls_verify=False, extra_config=(), name="lctest", directory=None):
         require_tools()
         self.dir = directory or tempfile.mkdtemp(prefix="lcnats-")
         self.name = name
         self.token = token
+        self.user, self.password = user, password
         self.tls = tls
         self.tls_verify = tls_verify
         self.extra_config = list(extra_config)
@@ -396,6 +400,8 @@ class Cluster:
         args = [LC_NATS_TOOL, "-s", n.url]
         if self.token is not None:
             args += ["--token", self.token]
+        if self.user is not None:
+            args += ["--user", self.user, "--password", self.password]
         if self.tls is not None:
             args += ["--tls-ca", self.tls.ca]
             if self.tls_verify:
@@ -468,18 +474,33 @@ class Cluster:
             raise AssertionError("%s (last count %s)" % (e, last[0])) from None
         return last[0]
 
+    def wait_at_least(self, n, stream=STREAM, timeout=TIMEOUT):
+        """Wait until the stream holds at least n messages (progress);
+        returns the count."""
+        last = [0]
+
+        def reached():
+            last[0] = self.count(stream, check=False) or last[0]
+            return last[0] >= n
+        wait_until(reached, timeout, "at least %d messages in %s" % (n, stream), interval=0.1)
+        return last[0]
+
 
 # -- the daemon and its output
 
 
 def nats_daemon(cluster, *args, state=None, subject=SUBJECT_TEMPLATE, stream=STREAM,
-                servers=None, **kw):
-    """A lctest.Daemon forwarding to the cluster (its servers, token and CA)
-    with the checkpoint in state (default: beside the output)."""
+                servers=None, token=None, **kw):
+    """A lctest.Daemon forwarding to the cluster (its servers, token or user
+    and CA; token= overrides the cluster's) with the checkpoint in state
+    (default: beside the output)."""
     fwd = ["--nats-servers", servers or cluster.servers, "--nats-subject", subject,
            "--nats-stream", stream]
-    if cluster.token is not None:
-        fwd += ["--nats-token", cluster.token]
+    token = token if token is not None else cluster.token
+    if token is not None:
+        fwd += ["--nats-token", token]
+    if cluster.user is not None:
+        fwd += ["--nats-user", cluster.user, "--nats-password", cluster.password]
     if cluster.tls is not None:
         fwd += ["--nats-tls-ca", cluster.tls.ca]
         if cluster.tls_verify:
@@ -674,3 +695,14 @@ def run_tests(namespace):
         t0 = time.monotonic()
         fn()
         print("ok %s (%.1fs)" % (name, time.monotonic() - t0), flush=True)
+
+
+def wait_caught_up_lag(port, timeout=TIMEOUT):
+    """Wait until the forwarder is connected with nothing left to ack
+    (after retries the acked counter may count a line more than once)."""
+    def caught_up():
+        m = metrics(port)
+        return m.get("logcatcher_forward_lag_records") == 0 and \
+            m.get("logcatcher_forward_lag_bytes") == 0 and \
+            m.get("logcatcher_forward_connected") == 1 and m
+    return wait_until(caught_up, timeout, "the forwarder to be caught up", interval=0.2)
