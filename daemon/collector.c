@@ -326,7 +326,7 @@ collector_start_forwarder(struct collector *c, const struct output *out)
 	c->forwarder = forwarder_start(&p, out, &cause);
 	free(state); /* copied by the forwarder */
 	if (c->forwarder == NULL) {
-		fprintf(stderr, "logcatcherd: %s\n", cause);
+		log_warnx("%s", cause);
 		free(cause);
 		return -1;
 	}
