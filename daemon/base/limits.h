@@ -167,6 +167,8 @@
 #define LC_FWD_RETRY_MAX_MS 5000
 #define LC_FWD_CONNECT_TIMEOUT_MS 2000
 #define LC_FWD_RECONNECT_WAIT_MS 1000
+/* How long a close waits for libnats' own threads to finish with us. */
+#define LC_FWD_CLOSE_WAIT_MS 5000
 /* Longest subject; field values are cut to fit. */
 #define LC_FWD_SUBJECT_MAX 256
 #define LC_FWD_MAX_SERVERS 16

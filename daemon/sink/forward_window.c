@@ -7,6 +7,7 @@
 struct forward_window {
 	struct forward_slot *slots; /* a ring */
 	size_t cap, head, count;
+	size_t failed; /* slots in FORWARD_FAILED */
 };
 
 struct forward_window *
@@ -40,6 +41,12 @@ forward_window_full(const struct forward_window *w)
 	return w->count == w->cap;
 }
 
+size_t
+forward_window_failed(const struct forward_window *w)
+{
+	return w->failed;
+}
+
 struct forward_slot *
 forward_window_at(struct forward_window *w, size_t i)
 {
@@ -53,7 +60,20 @@ forward_window_push(struct forward_window *w, uint64_t off, uint32_t len, uint32
 	struct forward_slot *s = &w->slots[(w->head + w->count++) % w->cap];
 
 	*s = (struct forward_slot){off, len, lines, now_ms, state};
+	w->failed += state == FORWARD_FAILED;
 	return s;
+}
+
+void
+forward_window_set(struct forward_window *w, struct forward_slot *s,
+    enum forward_slot_state state)
+{
+	/* An ack that overtook a retry still counts; nothing undoes one. */
+	if (s->state == FORWARD_ACKED)
+		return;
+	w->failed -= s->state == FORWARD_FAILED;
+	w->failed += state == FORWARD_FAILED;
+	s->state = state;
 }
 
 struct forward_slot
@@ -70,9 +90,7 @@ forward_window_mark(struct forward_window *w, uint64_t off, enum forward_slot_st
 		if (s->off == off) {
 			struct forward_slot was = *s;
 
-			/* An ack that overtook a retry still counts; nothing undoes one. */
-			if (s->state != FORWARD_ACKED)
-				s->state = state;
+			forward_window_set(w, s, state);
 			*found = 1;
 			return was;
 		}

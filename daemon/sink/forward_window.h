@@ -36,6 +36,14 @@ int forward_window_full(const struct forward_window *w);
 struct forward_slot *forward_window_push(struct forward_window *w, uint64_t off, uint32_t len,
     uint32_t lines, enum forward_slot_state state, int64_t now_ms);
 
+/* Set a slot's state, keeping count of the failed ones; an acked slot stays
+ * acked. */
+void forward_window_set(struct forward_window *w, struct forward_slot *s,
+    enum forward_slot_state state);
+
+/* How many slots are FORWARD_FAILED (to publish again). */
+size_t forward_window_failed(const struct forward_window *w);
+
 /* Mark the message starting at off (an acked one stays acked); returns its
  * slot as it was before; *found is 0 if none starts there (a stale ack). */
 struct forward_slot forward_window_mark(struct forward_window *w, uint64_t off,

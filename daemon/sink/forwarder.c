@@ -55,7 +55,7 @@ struct forwarder {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	struct forward_window *win; /* lock */
-	size_t nfailed;		    /* lock: FAILED slots in the window */
+	int acks_failed, acks_ok;   /* lock: kinds of acks since last looked */
 	int kick, stopping;	    /* lock */
 	int64_t deadline_ms;	    /* lock */
 
@@ -121,8 +121,10 @@ forwarder_ack(void *arg, const char *msgid, enum nats_link_result result, const 
 	if (fileno == fw->st.fileno)
 		was = forward_window_mark(fw->win, off, result ? FORWARD_ACKED : FORWARD_FAILED,
 		    &found);
-	if (found && was.state == FORWARD_SENT && !result)
-		fw->nfailed++;
+	if (result)
+		fw->acks_ok = 1;
+	else
+		fw->acks_failed = 1;
 	fw->kick = 1;
 	pthread_cond_signal(&fw->cond);
 	pthread_mutex_unlock(&fw->lock);
@@ -250,6 +252,13 @@ forwarder_publish(struct forwarder *fw, uint64_t off, size_t len)
 	return -1;
 }
 
+static void
+forwarder_delay_retries(struct forwarder *fw, int64_t now)
+{
+	fw->retry_delay = forwarder_backoff(fw->retry_delay);
+	fw->retry_ms = now + fw->retry_delay;
+}
+
 /* After a failed publish: mark it to retry and wait a little. */
 static void
 forwarder_failed(struct forwarder *fw, uint64_t off, int64_t now)
@@ -258,10 +267,26 @@ forwarder_failed(struct forwarder *fw, uint64_t off, int64_t now)
 
 	pthread_mutex_lock(&fw->lock);
 	forward_window_mark(fw->win, off, FORWARD_FAILED, &found);
-	fw->nfailed++;
 	pthread_mutex_unlock(&fw->lock);
-	fw->retry_delay = forwarder_backoff(fw->retry_delay);
-	fw->retry_ms = now + fw->retry_delay;
+	forwarder_delay_retries(fw, now);
+}
+
+/* JetStream refusing messages (no stream leader: "no responders") backs
+ * the retries off like a failed publish; a stored one resets the delay. */
+static void
+forwarder_pace(struct forwarder *fw, int64_t now)
+{
+	int failed, ok;
+
+	pthread_mutex_lock(&fw->lock);
+	failed = fw->acks_failed;
+	ok = fw->acks_ok;
+	fw->acks_failed = fw->acks_ok = 0;
+	pthread_mutex_unlock(&fw->lock);
+	if (failed)
+		forwarder_delay_retries(fw, now);
+	else if (ok)
+		fw->retry_delay = 0;
 }
 
 /* Publish again what failed, in file order. 0, or -1 after a failure. */
@@ -272,16 +297,17 @@ forwarder_retry(struct forwarder *fw, int64_t now)
 		struct forward_slot *s, copy;
 
 		pthread_mutex_lock(&fw->lock);
-		if (fw->nfailed == 0 || (s = forward_window_at(fw->win, i)) == NULL) {
-			fw->nfailed = 0;
+		/* A nack of an earlier slot during the scan waits for the next
+		 * call: the window counts it. */
+		if (forward_window_failed(fw->win) == 0 ||
+		    (s = forward_window_at(fw->win, i)) == NULL) {
 			pthread_mutex_unlock(&fw->lock);
 			return 0;
 		}
 		copy = *s;
 		if (s->state == FORWARD_FAILED) {
-			s->state = FORWARD_SENT;
+			forward_window_set(fw->win, s, FORWARD_SENT);
 			s->sent_ms = now;
-			fw->nfailed--;
 		}
 		pthread_mutex_unlock(&fw->lock);
 		if (copy.state != FORWARD_FAILED)
@@ -315,11 +341,10 @@ forwarder_timeouts(struct forwarder *fw, int64_t now)
 	pthread_mutex_lock(&fw->lock);
 	for (size_t i = 0; (s = forward_window_at(fw->win, i)) != NULL; i++) {
 		if (s->state == FORWARD_SENT) {
-			s->state = FORWARD_FAILED;
+			forward_window_set(fw->win, s, FORWARD_FAILED);
 			n++;
 		}
 	}
-	fw->nfailed += n;
 	pthread_mutex_unlock(&fw->lock);
 	log_ratelimited("forwarder: %zu messages not acked within %d ms; publishing them again",
 	    n, LC_FWD_ACK_TIMEOUT_MS);
@@ -406,7 +431,6 @@ forwarder_read_new(struct forwarder *fw, int64_t now)
 			return;
 		}
 		STATS_ADD(forward_published, lines);
-		fw->retry_delay = 0;
 	}
 }
 
@@ -528,6 +552,7 @@ forwarder_main(void *arg)
 		if (nats_link_closed(fw->link))
 			forwarder_connect(fw, now);
 		forwarder_release(fw, now);
+		forwarder_pace(fw, now);
 		if (!nats_link_closed(fw->link) && nats_link_connected(fw->link)) {
 			forwarder_timeouts(fw, now);
 			if (now >= fw->retry_ms && forwarder_retry(fw, now) == 0)
@@ -728,5 +753,4 @@ forwarder_finish(struct forwarder *fw, unsigned seconds)
 	pthread_mutex_destroy(&fw->lock);
 	pthread_cond_destroy(&fw->cond);
 	forwarder_free(fw);
-	nats_Close();
 }

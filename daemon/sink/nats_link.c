@@ -1,10 +1,12 @@
 #include "sink/nats_link.h"
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <nats/nats.h>
 
@@ -22,7 +24,10 @@ struct nats_link {
 	natsConnection *nc;
 	jsCtx *js;
 	atomic_int connected;
+	/* Set by libnats' closed callback, under lock to signal closed_cond. */
 	atomic_int closed;
+	pthread_mutex_t lock;
+	pthread_cond_t closed_cond;
 };
 
 static int nats_link_cause(char **cause, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -77,7 +82,10 @@ nats_link_closed_cb(natsConnection *nc, void *arg)
 
 	(void)nc;
 	atomic_store(&l->connected, 0);
+	pthread_mutex_lock(&l->lock);
 	atomic_store(&l->closed, 1);
+	pthread_cond_signal(&l->closed_cond);
+	pthread_mutex_unlock(&l->lock);
 }
 
 static void
@@ -165,12 +173,33 @@ nats_link_new(const struct nats_link_params *params, char **cause)
 	natsStatus s;
 
 	l->p = *params;
+	pthread_mutex_init(&l->lock, NULL);
+	pthread_cond_init(&l->closed_cond, NULL);
 	if ((s = nats_link_options(l)) != NATS_OK) {
 		nats_link_cause(cause, "NATS options: %s", nats_link_error(s));
 		nats_link_free(l);
 		return NULL;
 	}
 	return l;
+}
+
+/* libnats runs the closed callback on its own thread after Close returns:
+ * wait for it, or a late one would mark the next connection closed. */
+static void
+nats_link_wait_closed(struct nats_link *l)
+{
+	struct timespec until;
+	int err = 0;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += LC_FWD_CLOSE_WAIT_MS / 1000;
+	pthread_mutex_lock(&l->lock);
+	while (!atomic_load(&l->closed) && err == 0)
+		err = pthread_cond_timedwait(&l->closed_cond, &l->lock, &until);
+	pthread_mutex_unlock(&l->lock);
+	if (err != 0)
+		log_warnx("forwarder: NATS did not report the connection closed in %d ms",
+		    LC_FWD_CLOSE_WAIT_MS);
 }
 
 static void
@@ -182,6 +211,7 @@ nats_link_close(struct nats_link *l)
 	l->js = NULL;
 	if (l->nc != NULL) {
 		natsConnection_Close(l->nc);
+		nats_link_wait_closed(l);
 		natsConnection_Destroy(l->nc);
 		l->nc = NULL;
 	}
@@ -194,6 +224,13 @@ nats_link_free(struct nats_link *l)
 		return;
 	nats_link_close(l);
 	natsOptions_Destroy(l->opts);
+	/* No libnats thread may call back into l once it is freed: the
+	 * forwarder is the process's only user of the library. */
+	if (nats_CloseAndWait(LC_FWD_CLOSE_WAIT_MS) != NATS_OK)
+		log_warnx("forwarder: the NATS library did not stop in %d ms",
+		    LC_FWD_CLOSE_WAIT_MS);
+	pthread_cond_destroy(&l->closed_cond);
+	pthread_mutex_destroy(&l->lock);
 	free(l);
 }
 
@@ -234,7 +271,7 @@ nats_link_open(struct nats_link *l, const struct subject *subject, char **cause)
 	natsStatus s;
 
 	nats_link_close(l);
-	atomic_store(&l->closed, 0);
+	atomic_store(&l->closed, 0); /* none pending: nats_link_close waited */
 	if ((s = natsConnection_Connect(&l->nc, l->opts)) != NATS_OK) {
 		l->nc = NULL;
 		return nats_link_cause(cause, "cannot connect to NATS %s: %s", l->p.servers,

@@ -7,6 +7,8 @@
  *
  *   create-stream NAME SUBJECTS REPLICAS DUPLICATES_SECONDS
  *                       a file stream; SUBJECTS separated by commas
+ *   update-stream NAME SUBJECTS REPLICAS DUPLICATES_SECONDS
+ *                       the same, changing a stream that exists
  *   delete-stream NAME
  *   count NAME          the messages in the stream, a plain number
  *   info NAME           {"messages", "first_seq", "last_seq", "leader",
@@ -97,6 +99,7 @@ tool_usage(void)
 	    "           [--tls-cert FILE --tls-key FILE] [--timeout SECONDS] COMMAND ARGS...\n"
 	    "commands:\n"
 	    "  create-stream NAME SUBJECTS REPLICAS DUPLICATES_SECONDS\n"
+	    "  update-stream NAME SUBJECTS REPLICAS DUPLICATES_SECONDS\n"
 	    "  delete-stream NAME\n"
 	    "  count NAME\n"
 	    "  info NAME\n"
@@ -211,8 +214,10 @@ tool_stream_info(struct tool *t, const char *name)
 	return si;
 }
 
+/* create-stream and update-stream: the same configuration, added or changed
+ * (update-stream changes the subjects of a stream that exists). */
 static int
-tool_create_stream(struct tool *t, char **argv)
+tool_put_stream(struct tool *t, char **argv, int update)
 {
 	const char *subjects[TOOL_MAX_SUBJECTS];
 	char *list = argv[1], *subj;
@@ -232,20 +237,34 @@ tool_create_stream(struct tool *t, char **argv)
 		subjects[n++] = subj;
 	}
 	if (n == 0)
-		tool_die("create-stream: no subject");
+		tool_die("no subject");
 	cfg.Subjects = subjects;
 	cfg.SubjectsLen = n;
 	cfg.Storage = js_FileStorage;
 	cfg.Replicas = tool_number("REPLICAS", argv[2], 1, 5);
 	cfg.Duplicates =
 	    tool_number("DUPLICATES_SECONDS", argv[3], 1, 7 * 24 * 3600) * 1000000000LL;
-	if ((s = js_AddStream(&si, t->js, &cfg, &t->jo, &jerr)) != NATS_OK)
-		tool_fail("create-stream", s, jerr);
+	s = update ? js_UpdateStream(&si, t->js, &cfg, &t->jo, &jerr)
+		   : js_AddStream(&si, t->js, &cfg, &t->jo, &jerr);
+	if (s != NATS_OK)
+		tool_fail(update ? "update-stream" : "create-stream", s, jerr);
 	printf("{\"stream\":");
 	tool_put_cstring(stdout, si->Config->Name);
 	printf(",\"replicas\":%" PRId64 "}\n", si->Config->Replicas);
 	jsStreamInfo_Destroy(si);
 	return 0;
+}
+
+static int
+tool_create_stream(struct tool *t, char **argv)
+{
+	return tool_put_stream(t, argv, 0);
+}
+
+static int
+tool_update_stream(struct tool *t, char **argv)
+{
+	return tool_put_stream(t, argv, 1);
 }
 
 static int
@@ -409,6 +428,7 @@ static const struct tool_command {
 	int (*run)(struct tool *, char **);
 } tool_commands[] = {
     {"create-stream", 4, tool_create_stream},
+    {"update-stream", 4, tool_update_stream},
     {"delete-stream", 1, tool_delete_stream},
     {"count", 1, tool_count},
     {"info", 1, tool_info},

@@ -16,6 +16,7 @@ the forwarder's options (nats_daemon), and the exactly-once check of a stream
 against the output files (check_exactly_once). Every wait polls with a
 deadline; nothing sleeps a fixed time to synchronise.
 """
+import contextlib
 import json
 import os
 import shutil
@@ -371,6 +372,20 @@ class Cluster:
         leader = self.stream_leader(stream)
         return [n for n in self.nodes if n is not leader]
 
+    @contextlib.contextmanager
+    def without_quorum(self, stream=STREAM):
+        """The stream's followers paused while inside: its leader takes
+        publishes but cannot ack them (no majority), so nothing is stored
+        until they resume."""
+        followers = self.stream_followers(stream)
+        for n in followers:
+            n.pause()
+        try:
+            yield followers
+        finally:
+            for n in followers:
+                n.resume()
+
     def wait_stream_current(self, stream=STREAM, timeout=TIMEOUT):
         """Every replica of the stream has every message (after a node came
         back): the leader says each replica is current with no lag, and each
@@ -421,9 +436,12 @@ class Cluster:
             return None
         return proc.stdout
 
-    def create_stream(self, stream=STREAM, subjects=SUBJECTS, replicas=None, duplicates=120):
+    def create_stream(self, stream=STREAM, subjects=SUBJECTS, replicas=None, duplicates=120,
+                      update=False):
+        """Create the stream (or, with update, change the one there)."""
         replicas = len(self.nodes) if replicas is None else replicas
-        out = json.loads(self.tool("create-stream", stream, subjects, replicas, duplicates))
+        command = "update-stream" if update else "create-stream"
+        out = json.loads(self.tool(command, stream, subjects, replicas, duplicates))
         assert out == {"stream": stream, "replicas": replicas}, out
         return out
 
