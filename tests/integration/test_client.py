@@ -121,6 +121,14 @@ def test_flood_100_connections():
     assert len(records) == n
 
 
+def writers(path):
+    """The client processes whose records the file holds so far (its
+    complete lines)."""
+    with open(path, "rb") as f:
+        lines = f.read().split(b"\n")[:-1]
+    return {json.loads(line).get("process") for line in lines}
+
+
 def test_daemon_restart():
     """Stop the daemon under a running client, start another on the same
     port: the client reconnects; nothing it counted as sent is missing."""
@@ -132,7 +140,10 @@ def test_daemon_restart():
         port = first.port
         proc = spawn_client(port, "--workers", "2", "--workload", "1000000", "--min-items", "9",
                             "--max-items", "9", "--buffer", "200")
-        first.wait_lines(100)
+        # Both workers connected (each one's records in the file), so that
+        # each has a connection to lose.
+        lctest.wait_until(lambda: len(writers(first.output)) == 2, interval=0.05,
+                          what="records from both workers")
         lines_first = len(stop_daemon_under(proc, first))
         second = lctest.Daemon(listen=("127.0.0.1:%d" % port,), workdir=first.workdir,
                                output=os.path.join(first.workdir, "second.jsonl"))
