@@ -20,6 +20,7 @@
 #include "ops/systemd.h"
 #include "pipeline/batch.h"
 #include "pipeline/pipeline.h"
+#include "sink/file_sink.h"
 #include "sink/forwarder.h"
 #include "sink/output.h"
 
@@ -31,6 +32,7 @@ struct collector {
 	struct event_base *base;
 	struct server *server;
 	struct pipeline *pipeline;
+	struct file_sink *file_sink; /* the first sink: the output file */
 	struct intake *intake;
 	struct metrics *metrics; /* or NULL when metrics_listen is empty */
 	struct server_params server_params;
@@ -85,7 +87,7 @@ collector_status(struct collector *c, const char *stage)
 	}
 	systemd_status("%s %s: %llu lines, %zu clients, %llu lines/s%s%s", stage, c->output_name,
 	    (unsigned long long)lines, server_clients(c->server), (unsigned long long)rate, fwd,
-	    pipeline_write_failing(c->pipeline) ? " (writes failing, retrying)" : "");
+	    file_sink_failing(c->file_sink) ? " (writes failing, retrying)" : "");
 }
 
 static void
@@ -337,29 +339,21 @@ collector_start_forwarder(struct collector *c, const struct output *out)
 static enum collector_exit
 collector_finish(struct collector *c)
 {
-	struct output *out = pipeline_finish(c->pipeline);
 	struct stats_snapshot st;
-	char trailer[64];
-	size_t done = 0;
 	enum collector_exit rc = COLLECTOR_EXIT_OK;
-	uint64_t lines;
 
+	pipeline_finish(c->pipeline);
 	c->pipeline = NULL;
 	stats_snapshot(&st);
-	lines = st.lines_written;
-	snprintf(trailer, sizeof(trailer), "{\"lines_collected\": %llu}\n",
-	    (unsigned long long)lines);
-	if (output_sync(out) == -1 || output_write(out, trailer, strlen(trailer), &done) == -1 ||
-	    output_sync(out) == -1) {
-		log_warn("cannot write the trailer to %s", c->output_name);
+	if (file_sink_finish(c->file_sink, st.lines_written) == -1)
 		rc = COLLECTOR_EXIT_FAILURE;
-	}
-	output_close(out);
+	c->file_sink = NULL;
+	c->output_name = NULL; /* freed with the output */
 	forwarder_finish(c->forwarder, collector_stop_left(c));
 	c->forwarder = NULL;
 	log_info("stopped: %llu records received, %llu lines written, %llu rejected, "
 		 "%llu incomplete frames dropped, %llu zero-length frames",
-	    (unsigned long long)st.records_received, (unsigned long long)lines,
+	    (unsigned long long)st.records_received, (unsigned long long)st.lines_written,
 	    (unsigned long long)st.records_rejected, (unsigned long long)st.frames_incomplete,
 	    (unsigned long long)st.frames_empty);
 	return rc;
@@ -434,6 +428,8 @@ collector_run(const struct config *cfg)
 {
 	struct collector c = {.cfg = cfg};
 	struct output *out, *dead = NULL;
+	struct sink sinks[2];
+	size_t nsinks = 0;
 	enum collector_exit rc;
 
 	event_set_log_callback(collector_libevent_log);
@@ -463,16 +459,23 @@ collector_run(const struct config *cfg)
 		return COLLECTOR_EXIT_FAILURE;
 	}
 	c.server = server_new(c.base, &c.server_params);
-	c.pipeline = pipeline_new(c.base, out,
+	c.file_sink = file_sink_new(out, dead, NULL);
+	sinks[nsinks++] = file_sink_sink(c.file_sink);
+	if (c.forwarder != NULL)
+		sinks[nsinks++] = forwarder_sink(c.forwarder);
+	c.pipeline = pipeline_new(c.base,
 	    &(struct pipeline_params){
 		.workers = collector_workers(cfg),
-		.format = cfg->format,
-		.max_output = LC_OUTPUT_PER_RECORD_FACTOR * (size_t)cfg->max_record_size,
-		.dead_letter = dead,
+		.serialize =
+		    {
+			.format = cfg->format,
+			.max_output = LC_OUTPUT_PER_RECORD_FACTOR * (size_t)cfg->max_record_size,
+			.dead_letters = dead != NULL,
+		    },
+		.sinks = sinks,
+		.nsinks = nsinks,
 		.on_progress = collector_progress,
 		.arg = &c,
-		.on_written = c.forwarder != NULL ? forwarder_written : NULL,
-		.written_arg = c.forwarder,
 	    });
 	c.intake = intake_new(c.base, c.pipeline,
 	    &(struct intake_params){
@@ -485,7 +488,8 @@ collector_run(const struct config *cfg)
 	collector_add_signals(&c);
 
 	if (server_listen(c.server, c.intake) == -1 || collector_start_metrics(&c) == -1) {
-		output_close(pipeline_finish(c.pipeline));
+		pipeline_finish(c.pipeline);
+		file_sink_free(c.file_sink);
 		forwarder_finish(c.forwarder, 1);
 		rc = COLLECTOR_EXIT_FAILURE;
 	} else {

@@ -1,8 +1,9 @@
 /*
  * The pipeline: batches from the loop thread go through a queue to a pool of
  * worker threads that turn records into JSON lines in parallel; batches are
- * then written to the output strictly in the order they were submitted
- * (ordered commit), so each connection's records keep their order.
+ * then handed to the sinks (the output file first) strictly in the order
+ * they were submitted (ordered commit), so each connection's records keep
+ * their order.
  */
 #ifndef LC_PIPELINE_H
 #define LC_PIPELINE_H
@@ -10,33 +11,28 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "decode/record.h"
+#include "pipeline/serialize.h"
+#include "sink/sink.h"
 
 struct batch;
 struct event_base;
-struct output;
 struct pipeline;
 
 struct pipeline_params {
 	unsigned workers;
-	enum record_format format;
-	size_t max_output;          /* longest line of a pickle record; 0: default */
-	struct output *dead_letter; /* or NULL; owned by the pipeline */
+	struct serialize_params serialize; /* max_output 0: the default */
+	/* Every committed batch goes to each, in this order (copied). */
+	const struct sink *sinks;
+	size_t nsinks;
 	/* Called in the loop thread after batches were committed. */
 	void (*on_progress)(void *arg);
 	void *arg;
 	long (*clock)(void); /* monotonic seconds; NULL: CLOCK_MONOTONIC (tests pass their own) */
-	/* Or NULL. Committer thread, after each batch is written: the output
-	 * (its end is what is written so far), the batch's record lines, and
-	 * whether the output was reopened just before it. Must not block. */
-	void (*on_written)(void *arg, const struct output *out, uint64_t lines, int reopened);
-	void *written_arg;
 };
 
-/* Starts the worker threads. The output is owned by the pipeline from now
- * on (its committer alone writes to it). */
-struct pipeline *pipeline_new(struct event_base *base, struct output *out,
-    const struct pipeline_params *params);
+/* Starts the worker threads. From now on the committer alone calls the
+ * sinks. */
+struct pipeline *pipeline_new(struct event_base *base, const struct pipeline_params *params);
 
 /* Loop thread: hand a batch over (never blocks; the caller limits the bytes
  * in flight). */
@@ -56,15 +52,11 @@ int pipeline_idle(const struct pipeline *p);
 /* Records submitted but neither written nor rejected yet. */
 uint64_t pipeline_pending_records(const struct pipeline *p);
 
-/* Whether the writer has been failing since the given number of seconds
- * (0 if writing works). For the watchdog and status. */
-int pipeline_write_failing(const struct pipeline *p);
-
-/* Seconds the pipeline has had work but made no progress (no write attempt
- * or commit, counted from the submit that ended idleness): 0 while it is
- * idle or moving. A writer retrying a failed write
- * still makes attempts; one blocked in write() does not. For the watchdog
- * and the health check. */
+/* Seconds the pipeline has had work but made no progress (no sink called or
+ * answering SINK_AGAIN, counted from the submit that ended idleness): 0
+ * while it is idle or moving. A sink retrying a failed write still makes
+ * attempts; one blocked in write() does not. For the watchdog and the
+ * health check. */
 unsigned pipeline_stalled_for(const struct pipeline *p);
 
 /* Reopen the output after every batch submitted so far is written and before
@@ -74,11 +66,11 @@ uint64_t pipeline_request_reopen(struct pipeline *p);
 /* Whether the batch with this ticket (sequence number) has been written. */
 int pipeline_done(const struct pipeline *p, uint64_t ticket);
 
-/* Stop retrying failed writes: for a stop that has run out of time. */
+/* Stop asking sinks again: for a stop that has run out of time. */
 void pipeline_abandon(struct pipeline *p);
 
-/* Join the workers (after pipeline_idle), close the dead-letter file and
- * return the output to the caller, for the trailer. */
-struct output *pipeline_finish(struct pipeline *p);
+/* Join the workers (after pipeline_idle) and free. The sinks stay the
+ * caller's. */
+void pipeline_finish(struct pipeline *p);
 
 #endif

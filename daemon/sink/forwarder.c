@@ -1,7 +1,7 @@
 /*
  * Threads and ownership:
  *
- *   committer   -> forwarder_written: stores how far the file is written
+ *   committer   -> forwarder_write, the sink: stores how far the file is written
  *                  (forward_file.end, atomic) and, after a reopen that put a
  *                  new file at the path, links a new forward_file to the
  *                  tail (fw->tail is the committers' alone); then a kick.
@@ -59,7 +59,10 @@ struct forwarder {
 	int kick, stopping;	    /* lock */
 	int64_t deadline_ms;	    /* lock */
 
-	struct forward_file *tail; /* committers */
+	/* Committers. */
+	struct forward_file *tail;
+	const struct output *out; /* the file sink's */
+	unsigned generation;      /* out's, when last seen */
 
 	/* lc-forwarder only. */
 	struct forward_state st;
@@ -141,36 +144,51 @@ forwarder_ack(void *arg, const char *msgid, enum nats_link_result result, const 
 	}
 }
 
-void
-forwarder_written(void *arg, const struct output *out, uint64_t lines, int reopened)
+/* The file was reopened before this batch (SIGHUP, or a new file for a
+ * deleted one): follow the new one once the current one is forwarded. */
+static void
+forwarder_follow_reopened(struct forwarder *fw)
 {
-	struct forwarder *fw = arg;
-	long long end = output_end(out);
+	int fd = output_reader(fw->out);
+	struct forward_file *f;
 
-	if (reopened) {
-		int fd = output_reader(out);
-
-		if (fd == -1) {
-			log_warn("forwarder: cannot read the reopened %s: its lines will not be "
-				 "forwarded",
-			    output_path(out));
-		} else if (forward_file_is(fw->tail, fd)) {
-			close(fd); /* reopened the same file */
-		} else {
-			struct forward_file *f = forward_file_new(fd, fw->tail->fileno + 1, 0);
-
-			if (f == NULL) {
-				close(fd);
-			} else {
-				atomic_store(&fw->tail->next, f);
-				fw->tail = f;
-			}
-		}
+	if (fd == -1) {
+		log_warn("forwarder: cannot read the reopened %s: its lines will not be forwarded",
+		    output_path(fw->out));
+	} else if (forward_file_is(fw->tail, fd)) {
+		close(fd); /* reopened the same file */
+	} else if ((f = forward_file_new(fd, fw->tail->fileno + 1, 0)) == NULL) {
+		close(fd);
+	} else {
+		atomic_store(&fw->tail->next, f);
+		fw->tail = f;
 	}
-	if (end >= 0)
+}
+
+/* The sink's write (committer thread): the file sink has written b, so the
+ * file's end moved; tell the thread and return at once. */
+static enum sink_result
+forwarder_write(void *self, const struct sink_batch *b)
+{
+	struct forwarder *fw = self;
+	unsigned generation = output_generation(fw->out);
+	long long end;
+
+	if (generation != fw->generation) {
+		fw->generation = generation;
+		forwarder_follow_reopened(fw);
+	}
+	if ((end = output_end(fw->out)) >= 0)
 		atomic_store(&fw->tail->end, (uint64_t)end);
-	atomic_fetch_add(&fw->lag_records, lines);
+	atomic_fetch_add(&fw->lag_records, b->nlines);
 	forwarder_kick(fw);
+	return SINK_WRITTEN;
+}
+
+struct sink
+forwarder_sink(struct forwarder *fw)
+{
+	return (struct sink){.write = forwarder_write, .self = fw};
 }
 
 static void
@@ -688,6 +706,8 @@ forwarder_setup(struct forwarder *fw, const struct output *out, char **cause)
 	}
 	forwarder_resume(fw, cur, have);
 	fw->tail = cur;
+	fw->out = out;
+	fw->generation = output_generation(out);
 	fw->read_off = fw->st.offset;
 	lp.on_ack = forwarder_ack;
 	lp.arg = fw;

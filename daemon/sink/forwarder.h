@@ -3,9 +3,10 @@
  * line to JetStream after it is written to the output file, in file order,
  * reading the lines back from the file, and keeps an fsynced checkpoint of
  * how far JetStream has acked. The file is the buffer: a broker outage of
- * any length only makes it fall behind. The committer tells it how far the
- * file is written through forwarder_written, the pipeline's on_written
- * hook; nothing else is shared with the pipeline.
+ * any length only makes it fall behind. It is the second sink
+ * (sink/sink.h): for each batch the file sink has written, the committer
+ * tells it how far the file now goes; nothing else is shared with the
+ * pipeline.
  */
 #ifndef LC_FORWARDER_H
 #define LC_FORWARDER_H
@@ -13,6 +14,7 @@
 #include <stdint.h>
 
 #include "sink/nats_link.h"
+#include "sink/sink.h"
 
 struct forwarder;
 struct output;
@@ -31,9 +33,10 @@ struct forwarder_params {
 struct forwarder *forwarder_start(const struct forwarder_params *p, const struct output *out,
     char **cause);
 
-/* The pipeline's on_written hook (committer thread; never waits for the
- * forwarder). */
-void forwarder_written(void *arg, const struct output *out, uint64_t lines, int reopened);
+/* The sink to hand the pipeline after the file sink (it never waits for
+ * the forwarder's thread). out, given to forwarder_start, must be the file
+ * sink's. */
+struct sink forwarder_sink(struct forwarder *fw);
 
 struct forwarder_lag {
 	uint64_t records; /* lines written and not yet acked */

@@ -22,6 +22,7 @@ struct output {
 	char *path; /* NULL for stdout */
 	unsigned mode;
 	int fd;
+	unsigned generation; /* successful reopens */
 	struct output *dead; /* where a torn last line goes: NULL (dropped), or itself */
 };
 
@@ -284,7 +285,14 @@ output_reopen(struct output *out)
 		return -1;
 	close(out->fd);
 	out->fd = fd;
+	out->generation++;
 	return 0;
+}
+
+unsigned
+output_generation(const struct output *out)
+{
+	return out->generation;
 }
 
 int

@@ -34,6 +34,10 @@ int output_write(struct output *out, const char *data, size_t len, size_t *done)
  * old descriptor stays in use and -1 is returned with errno set. */
 int output_reopen(struct output *out);
 
+/* How many times the file was reopened: a reader that follows the output
+ * (the forwarder) compares it to see that the file may have changed. */
+unsigned output_generation(const struct output *out);
+
 int output_sync(struct output *out);
 
 /* The open file's size as written so far (after the last write), or -1

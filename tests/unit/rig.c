@@ -12,6 +12,7 @@
 
 #include "base/limits.h"
 #include "pipeline/pipeline.h"
+#include "sink/file_sink.h"
 #include "sink/output.h"
 
 static void
@@ -33,13 +34,11 @@ rig_ignore_pause(void *arg, int paused)
 void
 rig_open(struct rig *r, const char *path)
 {
-	struct pipeline_params params = {
-	    .workers = 2, .format = FORMAT_JSON, .on_progress = rig_progress, .arg = r};
 	struct output *out = output_open(path, 0600);
+	struct event_config *ec = event_config_new();
+	struct sink sink;
 
 	assert_non_null(out);
-	struct event_config *ec = event_config_new();
-
 	assert_non_null(ec);
 	memset(r, 0, sizeof(*r));
 	/* Timers to the microsecond, not the coarse clock: tests time them. */
@@ -47,7 +46,15 @@ rig_open(struct rig *r, const char *path)
 	r->base = event_base_new_with_config(ec);
 	event_config_free(ec);
 	assert_non_null(r->base);
-	r->pipeline = pipeline_new(r->base, out, &params);
+	r->file_sink = file_sink_new(out, NULL, NULL);
+	sink = file_sink_sink(r->file_sink);
+	r->pipeline = pipeline_new(r->base,
+	    &(struct pipeline_params){.workers = 2,
+		.serialize = {.format = FORMAT_JSON},
+		.sinks = &sink,
+		.nsinks = 1,
+		.on_progress = rig_progress,
+		.arg = r});
 }
 
 void
@@ -107,7 +114,8 @@ rig_close(struct rig *r)
 	assert_true(rig_wait(r, rig_idle, r, RIG_WAIT_LIMIT_MS));
 	intake_free(r->intake);
 	r->intake = NULL;
-	output_close(pipeline_finish(r->pipeline));
+	pipeline_finish(r->pipeline);
+	file_sink_free(r->file_sink);
 	event_base_loop(r->base, EVLOOP_NONBLOCK); /* deferred frees (connections) */
 	event_base_free(r->base);
 }

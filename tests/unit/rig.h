@@ -9,6 +9,7 @@
 #include "intake/intake.h"
 
 struct event_base;
+struct file_sink;
 struct pipeline;
 
 /* How long any wait of a test may take before it fails. */
@@ -17,6 +18,7 @@ struct pipeline;
 struct rig {
 	struct event_base *base;
 	struct pipeline *pipeline;
+	struct file_sink *file_sink; /* its only sink */
 	struct intake *intake; /* told of the pipeline's progress */
 };
 

@@ -2,7 +2,9 @@
  * The pipeline's ordered commit: many workers serialize batches of random
  * sizes (so they finish in a random order), yet the file holds every line in
  * submission order, rejects are counted, and a reopen falls exactly between
- * the batches submitted before and after it.
+ * the batches submitted before and after it. Every sink takes every batch
+ * in order, the first before the next, and one that answers SINK_AGAIN is
+ * asked again with the same batch.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -24,6 +26,7 @@
 #include "base/stats.h"
 #include "pipeline/batch_int.h"
 #include "pipeline/pipeline.h"
+#include "sink/file_sink.h"
 #include "sink/output.h"
 #include "tmpdir.h"
 
@@ -35,15 +38,31 @@ no_progress(void *arg)
 	(void)arg;
 }
 
+/* A pipeline whose one sink is the file sink on path. */
 static struct pipeline *
-start(struct event_base *base, const char *path, unsigned workers)
+start(struct event_base *base, const char *path, unsigned workers, long (*clock)(void),
+    struct file_sink **fs)
 {
 	struct output *out = output_open(path, 0600);
-	struct pipeline_params params = {
-	    .workers = workers, .format = FORMAT_AUTO, .on_progress = no_progress};
+	struct sink sink;
 
 	assert_non_null(out);
-	return pipeline_new(base, out, &params);
+	*fs = file_sink_new(out, NULL, clock);
+	sink = file_sink_sink(*fs);
+	return pipeline_new(base,
+	    &(struct pipeline_params){.workers = workers,
+		.serialize = {.format = FORMAT_AUTO},
+		.sinks = &sink,
+		.nsinks = 1,
+		.on_progress = no_progress,
+		.clock = clock});
+}
+
+static void
+finish(struct pipeline *p, struct file_sink *fs)
+{
+	pipeline_finish(p);
+	file_sink_free(fs);
 }
 
 /* Wait (bounded) for the workers to write everything submitted. */
@@ -131,12 +150,13 @@ test_ordered_commit(void **state)
 	static unsigned sizes[BATCHES];
 	char path[128];
 	struct event_base *base = event_base_new();
+	struct file_sink *fs;
 	struct pipeline *p;
 	uint64_t valid = 0, before = lines_written();
 
 	(void)state;
 	snprintf(path, sizeof(path), "%s/ordered.jsonl", tmpdir);
-	p = start(base, path, 8);
+	p = start(base, path, 8, NULL, &fs);
 	srand(12345);
 	for (unsigned b = 0; b < BATCHES; b++) {
 		/* Mostly small batches with a few large ones: a large batch is
@@ -150,7 +170,7 @@ test_ordered_commit(void **state)
 	assert_int_equal(lines_written() - before, valid);
 	assert_int_equal(pipeline_pending_records(p), 0);
 	assert_int_equal(pipeline_inflight(p), 0);
-	output_close(pipeline_finish(p));
+	finish(p, fs);
 	check_file(path, 0, BATCHES, sizes, BAD_EVERY);
 	event_base_free(base);
 }
@@ -161,12 +181,13 @@ test_reopen_between_batches(void **state)
 	static const unsigned sizes[] = {300, 300, 300, 300};
 	char path[128], rotated[140];
 	struct event_base *base = event_base_new();
+	struct file_sink *fs;
 	struct pipeline *p;
 
 	(void)state;
 	snprintf(path, sizeof(path), "%s/reopen.jsonl", tmpdir);
 	snprintf(rotated, sizeof(rotated), "%s.1", path);
-	p = start(base, path, 4);
+	p = start(base, path, 4, NULL, &fs);
 	pipeline_submit(p, make_batch(0, sizes[0], 0));
 	pipeline_submit(p, make_batch(1, sizes[1], 0));
 	assert_int_equal(rename(path, rotated), 0);
@@ -174,67 +195,68 @@ test_reopen_between_batches(void **state)
 	pipeline_submit(p, make_batch(2, sizes[2], 0));
 	pipeline_submit(p, make_batch(3, sizes[3], 0));
 	wait_idle(p);
-	output_close(pipeline_finish(p));
+	finish(p, fs);
 	check_file(rotated, 0, 2, sizes, 0);
 	check_file(path, 2, 4, sizes, 0);
 	event_base_free(base);
 }
 
-/* JSON lines are written over the payloads until the first record that
- * cannot be (a pickle); the rest are copied out. Either way the lines keep
- * the records' order, and a rejected payload reaches the dead letters
- * unchanged although lines were compacted over the payloads before it. */
-static void
-test_lines_in_place_and_copied_keep_order(void **state)
+/* A sink that records the batches it is handed: nth is the batch it wants
+ * next; every `again`-th call it is not ready (SINK_AGAIN). before, if set,
+ * is the sink ahead of it, which must have taken the batch already. */
+struct recording_sink {
+	uint64_t nth, calls, lines;
+	unsigned again;
+	const struct recording_sink *before;
+	int out_of_order;
+};
+
+static enum sink_result
+recording_write(void *self, const struct sink_batch *b)
 {
-	static const struct {
-		const char *payload;
-		size_t len;
-	} recs[] = {
-	    {"{\"n\":1}", 7},
-	    {"{ \"n\" : 2 }", 11},
-	    {"{\"n\": 3", 7},                            /* rejected: truncated */
-	    {"{\"n\":4}", 7},
-	    {"\x80\x02}X\x01\x00\x00\x00nK\x05s.", 13}, /* pickle of {'n': 5} */
-	    {"{ \"n\": 6 }", 10},
-	    {"xyz", 3},                                   /* rejected: no format */
-	    {"{\"n\":8}", 7},
-	};
-	char path[128], dead_path[128];
+	struct recording_sink *r = self;
+
+	if (b->seq != r->nth || (r->before != NULL && r->before->nth <= b->seq))
+		r->out_of_order = 1;
+	if (r->again && ++r->calls % r->again == 0)
+		return SINK_AGAIN;
+	r->nth++;
+	r->lines += b->nlines;
+	return SINK_WRITTEN;
+}
+
+static void
+test_every_sink_takes_every_batch_in_order(void **state)
+{
+	enum { BATCHES = 500 };
 	struct event_base *base = event_base_new();
-	struct pipeline_params params = {.workers = 2, .format = FORMAT_AUTO,
-	    .on_progress = no_progress};
-	struct output *out;
+	struct recording_sink first = {.again = 3}, second = {.again = 5, .before = &first};
+	struct sink sinks[] = {{recording_write, &first}, {recording_write, &second}};
 	struct pipeline *p;
-	struct batch *b = batch_new();
-	char *lines, *dead;
-	uint64_t before = lines_written();
+	uint64_t records = 0;
 
 	(void)state;
-	snprintf(path, sizeof(path), "%s/mixed.jsonl", tmpdir);
-	snprintf(dead_path, sizeof(dead_path), "%s/mixed.dead", tmpdir);
-	out = output_open(path, 0600);
-	params.dead_letter = output_open(dead_path, 0600);
-	assert_non_null(out);
-	assert_non_null(params.dead_letter);
-	p = pipeline_new(base, out, &params);
-	for (size_t i = 0; i < sizeof(recs) / sizeof(recs[0]); i++)
-		batch_add(b, b, "127.0.0.1:1", recs[i].payload, (uint32_t)recs[i].len);
-	pipeline_submit(p, b);
+	p = pipeline_new(base, &(struct pipeline_params){.workers = 4,
+				   .serialize = {.format = FORMAT_JSON},
+				   .sinks = sinks,
+				   .nsinks = 2,
+				   .on_progress = no_progress});
+	srand(4242);
+	for (unsigned b = 0; b < BATCHES; b++) {
+		unsigned n = 1 + (unsigned)rand() % 30;
+
+		records += n;
+		pipeline_submit(p, make_batch(b, n, 0));
+	}
 	wait_idle(p);
-	assert_int_equal(lines_written() - before, 6);
-	assert_int_equal(pipeline_inflight(p), 0);
-	output_close(pipeline_finish(p));
-	lines = tmpdir_slurp(path, NULL);
-	assert_non_null(lines);
-	assert_string_equal(lines, "{\"n\":1}\n{\"n\":2}\n{\"n\":4}\n{\"n\":5}\n{\"n\":6}\n{\"n\":8}\n");
-	dead = tmpdir_slurp(dead_path, NULL);
-	assert_non_null(dead);
-	/* base64 of '{"n": 3' and of 'xyz' */
-	assert_non_null(strstr(dead, "\"payload_base64\":\"eyJuIjogMw==\""));
-	assert_non_null(strstr(dead, "\"payload_base64\":\"eHl6\""));
-	free(lines);
-	free(dead);
+	pipeline_finish(p);
+	assert_int_equal(first.nth, BATCHES);
+	assert_int_equal(second.nth, BATCHES);
+	assert_int_equal(first.lines, records);
+	assert_int_equal(second.lines, records);
+	assert_false(first.out_of_order);
+	assert_false(second.out_of_order);
+	assert_true(first.calls > BATCHES && second.calls > BATCHES); /* asked again */
 	event_base_free(base);
 }
 
@@ -254,8 +276,7 @@ test_stall_clock_starts_when_work_arrives(void **state)
 {
 	char path[128], fill[4096];
 	struct event_base *base = event_base_new();
-	struct pipeline_params params = {.workers = 1, .format = FORMAT_AUTO,
-	    .on_progress = no_progress, .clock = fake_clock};
+	struct file_sink *fs;
 	struct pipeline *p;
 	int reader, filler;
 
@@ -264,7 +285,7 @@ test_stall_clock_starts_when_work_arrives(void **state)
 	assert_int_equal(mkfifo(path, 0600), 0);
 	reader = open(path, O_RDONLY | O_NONBLOCK);
 	assert_true(reader >= 0);
-	p = pipeline_new(base, output_open(path, 0600), &params);
+	p = start(base, path, 1, fake_clock, &fs);
 	pipeline_submit(p, make_batch(0, 1, 0));
 	wait_idle(p);
 
@@ -287,7 +308,7 @@ test_stall_clock_starts_when_work_arrives(void **state)
 	}
 	assert_true(pipeline_idle(p));
 	assert_int_equal(pipeline_stalled_for(p), 0);
-	output_close(pipeline_finish(p));
+	finish(p, fs);
 	close(filler);
 	close(reader);
 	event_base_free(base);
@@ -299,7 +320,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_ordered_commit),
 		cmocka_unit_test(test_reopen_between_batches),
-		cmocka_unit_test(test_lines_in_place_and_copied_keep_order),
+		cmocka_unit_test(test_every_sink_takes_every_batch_in_order),
 		cmocka_unit_test(test_stall_clock_starts_when_work_arrives),
 	};
 
