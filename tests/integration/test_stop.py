@@ -39,7 +39,27 @@ class CountingSender(threading.Thread):
         self.sock.close()
 
 
+# A sender still sending when the grace ends is reset: what it wrote after
+# the daemon's last read (on its way, or in its own kernel's send queue,
+# where sendall has already returned) is lost, and nothing TCP offers can
+# tell it. That tail is all it may lose; at a pace of one record a
+# millisecond it is a few records, and the bound is generous for slow
+# (sanitizer) builds.
+MAX_TAIL_IN_FLIGHT = 64
+
+
 class StopTest(unittest.TestCase):
+    def assert_prefix_of_sent(self, seqs, sender, max_tail):
+        """Written: the records it sent, in order, none doubled, none
+        missing but the tail in flight at the reset."""
+        self.assertEqual(seqs, list(range(len(seqs))), "sender %d" % sender.who)
+        lost = sender.sent - len(seqs)
+        print("sender %d: %d records sent, %d written, %d in flight at the reset"
+              % (sender.who, sender.sent, len(seqs), lost), file=sys.stderr)
+        self.assertGreaterEqual(lost, 0)
+        if max_tail is not None:
+            self.assertLessEqual(lost, max_tail, "sender %d" % sender.who)
+
     def test_sigterm_takes_what_the_kernel_holds(self):
         clients, count = 10, 300
         with Daemon() as d:
@@ -83,9 +103,10 @@ class StopTest(unittest.TestCase):
         self.assertEqual(trailer, 10)
 
     def test_clients_sending_through_the_stop_lose_nothing(self):
-        """Every record whose sendall succeeded is written: the daemon reads
-        on during the grace, then resets each connection, so the client's
-        next send fails instead of going into a closed socket."""
+        """Senders that keep sending through the stop: the daemon reads on
+        during the grace, then resets each connection, so the client's next
+        send fails instead of going into a closed socket; all they lose is
+        the tail in flight at the reset."""
         with Daemon() as d:
             senders = [CountingSender(d.port, i, 0.001) for i in range(4)]
             for t in senders:
@@ -98,9 +119,9 @@ class StopTest(unittest.TestCase):
             records, trailer = split_trailer(d.records())
         self.assertEqual(rc, 0)
         for t in senders:
-            seqs = [r["seq"] for r in records if r["who"] == t.who]
-            self.assertEqual(seqs, list(range(t.sent)), "sender %d" % t.who)
-        self.assertEqual(trailer, sum(t.sent for t in senders))
+            self.assert_prefix_of_sent([r["seq"] for r in records if r["who"] == t.who], t,
+                                       MAX_TAIL_IN_FLIGHT)
+        self.assertEqual(trailer, len(records))
 
     def test_connection_accepted_just_before_the_stop_loses_nothing(self):
         with Daemon("-v") as d:
@@ -127,9 +148,9 @@ class StopTest(unittest.TestCase):
             records, trailer = split_trailer(d.records())
         self.assertEqual(rc, 0)
         self.assertLess(elapsed, 10)
-        # Nothing it believes sent is missing.
-        self.assertEqual(trailer, flood.sent)
-        self.assertEqual([r["seq"] for r in records], list(range(flood.sent)))
+        self.assertEqual(trailer, len(records))
+        # Its tail in flight is as long as its send queue was full: no bound.
+        self.assert_prefix_of_sent([r["seq"] for r in records], flood, None)
 
     def fill_stalled_output(self, d):
         """Send far more than the FIFO holds; wait until writes block."""
